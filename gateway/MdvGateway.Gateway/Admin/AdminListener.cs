@@ -1,0 +1,84 @@
+using MdvGateway.Gateway.Configuration;
+using MdvGateway.Gateway.Redis;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+
+namespace MdvGateway.Gateway.Admin;
+
+/// <summary>
+/// The admin listener is a second Kestrel server in the same process, with its own pipeline. Nothing admin-only is
+/// ever mapped on the public server, so no routing mistake can expose it there, and the public <c>--urls</c> keep
+/// working the standard way.
+/// </summary>
+internal sealed partial class AdminListener : IHostedService, IAsyncDisposable
+{
+    private readonly IServiceProvider _gatewayServices;
+    private readonly ILogger<AdminListener> _logger;
+    private WebApplication? _app;
+
+    public AdminListener(IServiceProvider gatewayServices, ILogger<AdminListener> logger)
+    {
+        _gatewayServices = gatewayServices;
+        _logger = logger;
+    }
+
+    /// <summary>The addresses the admin server bound (useful when configured with port 0).</summary>
+    public IReadOnlyCollection<string> Addresses
+        => _app?.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToList() ?? [];
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var configuration = _gatewayServices.GetRequiredService<IConfiguration>();
+        var urls = AdminOptionsValidator.SplitUrls(configuration.GetSection(AdminOptions.SectionName).Get<AdminOptions>()?.Urls ?? new AdminOptions().Urls);
+        if (urls.Length == 0)
+        {
+            Log.Disabled(_logger);
+            return;
+        }
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls(urls);
+        Serilog.SerilogServiceCollectionExtensions.AddSerilog(builder.Services);
+        builder.Services.AddSingleton(_gatewayServices.GetRequiredService<GatewaySettingsMonitor>());
+        builder.Services.AddSingleton(_gatewayServices.GetRequiredService<RedisConnection>());
+        var app = builder.Build();
+        app.MapGet("/health/live", static () => Results.Ok(new { status = "live" }));
+        app.MapGet("/health/ready", static (RedisConnection redis) =>
+        {
+            var connected = redis.TryGet()?.IsConnected == true;
+            return Results.Json(new { status = connected ? "ready" : "degraded", redis = connected ? "connected" : "unavailable" });
+        });
+        await app.StartAsync(cancellationToken);
+        _app = app;
+        if (_logger.IsEnabled(LogLevel.Information))
+        {
+            var addresses = string.Join(", ", Addresses);
+            Log.Listening(_logger, addresses);
+        }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (_app is not null)
+        {
+            await _app.StopAsync(cancellationToken);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.DisposeAsync();
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 5001, Level = LogLevel.Information, Message = "Admin listener on {Addresses}")]
+        public static partial void Listening(ILogger logger, string addresses);
+
+        [LoggerMessage(EventId = 5002, Level = LogLevel.Warning, Message = "Admin:Urls is empty; the admin listener is off")]
+        public static partial void Disabled(ILogger logger);
+    }
+}

@@ -1,0 +1,19 @@
+namespace MdvGateway.Gateway.Admin;
+
+internal static class AdminOptionsValidator
+{
+    public static void Validate(AdminOptions options, ICollection<string> problems)
+    {
+        foreach (var url in SplitUrls(options.Urls))
+        {
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps) || uri.AbsolutePath != "/")
+            {
+                problems.Add($"{AdminOptions.SectionName}:Urls: '{url}' is not an http(s)://host:port URL");
+            }
+        }
+
+    }
+
+    public static string[] SplitUrls(string? urls)
+        => (urls ?? string.Empty).Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+}

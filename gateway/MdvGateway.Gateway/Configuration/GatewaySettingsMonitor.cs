@@ -1,0 +1,53 @@
+using Microsoft.Extensions.Primitives;
+
+namespace MdvGateway.Gateway.Configuration;
+
+/// <summary>
+/// Holds the settings in force and replaces them when <c>appsettings.json</c> changes, but only with settings that
+/// validate: an invalid edit is refused, logged with every problem, and the last good settings stay in force.
+/// </summary>
+internal sealed partial class GatewaySettingsMonitor : IDisposable
+{
+    private readonly IConfiguration _configuration;
+    private readonly ILogger<GatewaySettingsMonitor> _logger;
+    private readonly IDisposable _subscription;
+    private GatewaySettings _current;
+
+    public GatewaySettingsMonitor(IConfiguration configuration, GatewaySettings initial, ILogger<GatewaySettingsMonitor> logger)
+    {
+        _configuration = configuration;
+        _logger = logger;
+        _current = initial;
+        _subscription = ChangeToken.OnChange(configuration.GetReloadToken, Reload);
+    }
+
+    /// <summary>Raised after new settings have been put in force.</summary>
+    public event Action<GatewaySettings>? Changed;
+
+    public GatewaySettings Current => Volatile.Read(ref _current);
+
+    internal void Reload()
+    {
+        var next = GatewaySettings.TryLoad(_configuration, out var problems);
+        if (next is null)
+        {
+            Log.ReloadRejected(_logger, problems.Count, string.Join("; ", problems));
+            return;
+        }
+
+        Volatile.Write(ref _current, next);
+        Log.Reloaded(_logger);
+        Changed?.Invoke(next);
+    }
+
+    public void Dispose() => _subscription.Dispose();
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Configuration reloaded")]
+        public static partial void Reloaded(ILogger logger);
+
+        [LoggerMessage(EventId = 1002, Level = LogLevel.Error, Message = "Configuration reload refused, the last good configuration stays in force: {ProblemCount} problem(s): {Problems}")]
+        public static partial void ReloadRejected(ILogger logger, int problemCount, string problems);
+    }
+}

@@ -1,0 +1,52 @@
+using MdvGateway.Gateway.ClientIdentity;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Serilog;
+using Serilog.Formatting.Compact;
+
+namespace MdvGateway.Gateway.Diagnostics;
+
+internal static class DiagnosticsExtensions
+{
+    public static IServiceCollection AddGatewayDiagnostics(this IServiceCollection services)
+    {
+        services.AddMetrics();
+        services.TryAddSingleton<GatewayMetrics>();
+        return services;
+    }
+
+    /// <summary>
+    /// Serilog from the <c>Serilog</c> section (levels per namespace, sinks); compact JSON on the console when the
+    /// section names no sink.
+    /// </summary>
+    public static WebApplicationBuilder AddGatewayLogging(this WebApplicationBuilder builder)
+    {
+        var configuration = builder.Configuration;
+        builder.Services.AddSerilog((services, logger) =>
+        {
+            logger.ReadFrom.Configuration(configuration)
+                .ReadFrom.Services(services)
+                .Enrich.FromLogContext()
+                .Enrich.WithProperty("Service", "mdv-gateway");
+            if (!configuration.GetSection("Serilog:WriteTo").Exists())
+            {
+                logger.WriteTo.Console(new RenderedCompactJsonFormatter());
+            }
+        });
+        return builder;
+    }
+
+    /// <summary>One structured line per request: client, route, status, limit decision.</summary>
+    public static IApplicationBuilder UseGatewayRequestLogging(this IApplicationBuilder app)
+        => app.UseSerilogRequestLogging(options =>
+        {
+            options.MessageTemplate = "{RequestMethod} {RequestPath} responded {StatusCode} in {Elapsed:0.0} ms";
+            options.EnrichDiagnosticContext = static (diagnostics, context) =>
+            {
+                diagnostics.Set("ClientIp", context.GetClientIdentity().Address.ToString());
+                if (context.GetEndpoint() is { } endpoint)
+                {
+                    diagnostics.Set("RouteId", endpoint.DisplayName);
+                }
+            };
+        });
+}

@@ -1,0 +1,77 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using MdvGateway.Gateway.RateLimiting;
+using MdvGateway.Gateway.Redis;
+
+namespace MdvGateway.Gateway.Diagnostics;
+
+/// <summary>
+/// Every instrument the gateway publishes, on the meter <c>MdvGateway.Gateway</c>. Tags never carry a client
+/// address: cardinality must not grow with traffic.
+/// </summary>
+internal sealed class GatewayMetrics
+{
+    public const string MeterName = "MdvGateway.Gateway";
+
+    private readonly Counter<long> _decisions;
+    private readonly Counter<long> _nearLimit;
+    private readonly Histogram<double> _redisDuration;
+    private readonly Counter<long> _redisErrors;
+    private int _circuitState;
+
+    public GatewayMetrics(IMeterFactory meterFactory)
+    {
+        var meter = meterFactory.Create(MeterName);
+        _decisions = meter.CreateCounter<long>("mdv.gateway.ratelimit.decisions", "{request}", "Rate-limit decisions by policy, outcome and source.");
+        _nearLimit = meter.CreateCounter<long>("mdv.gateway.ratelimit.near_limit", "{request}", "Admitted requests that left less than 10% of a limit.");
+        _redisDuration = meter.CreateHistogram<double>("mdv.gateway.redis.duration", "s", "Time the request path spent waiting on Redis.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1] });
+        _redisErrors = meter.CreateCounter<long>("mdv.gateway.redis.errors", "{error}", "Redis calls on the request path that failed or timed out.");
+        meter.CreateObservableGauge("mdv.gateway.redis.circuit_state", () => Volatile.Read(ref _circuitState), "{state}", "0 closed, 1 open, 2 half-open.");
+    }
+
+    public void Decision(RateLimitDecision decision)
+    {
+        var outcome = decision.Verdict switch
+        {
+            RateLimitVerdict.Admitted => "allowed",
+            RateLimitVerdict.Rejected => "rejected",
+            RateLimitVerdict.ShadowRejected => "shadow_rejected",
+            RateLimitVerdict.AllowedWithoutStore => "allowed_without_store",
+            _ => "rejected_without_store",
+        };
+        var source = decision.Source switch
+        {
+            DecisionSource.Redis => "redis",
+            DecisionSource.OverLimitCache => "local_cache",
+            DecisionSource.LocalFallback => "local_fallback",
+            _ => "none",
+        };
+        _decisions.Add(1, new TagList { { "policy", decision.Policy.Name }, { "outcome", outcome }, { "source", source } });
+
+        if (decision.Verdict == RateLimitVerdict.Admitted)
+        {
+            foreach (var o in decision.Outcomes)
+            {
+                if (o.Remaining * 10 < o.Limit.PermitLimit)
+                {
+                    _nearLimit.Add(1, new TagList { { "policy", decision.Policy.Name }, { "limit", o.Limit.Name } });
+                }
+            }
+        }
+    }
+
+    public void Exempt(RateLimitPolicy policy)
+        => _decisions.Add(1, new TagList { { "policy", policy.Name }, { "outcome", "exempt" }, { "source", "none" } });
+
+    public void RedisCall(TimeSpan elapsed, bool failed)
+    {
+        _redisDuration.Record(elapsed.TotalSeconds);
+        if (failed)
+        {
+            _redisErrors.Add(1);
+        }
+    }
+
+    public void CircuitState(CircuitState state) => Volatile.Write(ref _circuitState, (int)state);
+}

@@ -1,0 +1,51 @@
+using MdvGateway.Gateway.Admin;
+using MdvGateway.Gateway.ClientIdentity;
+using MdvGateway.Gateway.Configuration;
+using MdvGateway.Gateway.Diagnostics;
+using MdvGateway.Gateway.Proxy;
+using MdvGateway.Gateway.RateLimiting;
+using MdvGateway.Gateway.Redis;
+
+namespace MdvGateway.Gateway;
+
+/// <summary>The gateway host, one line per feature. <c>Program</c> runs it; functional tests build it directly.</summary>
+public static class GatewayApplication
+{
+    /// <summary>The public listener's default when neither <c>--urls</c> nor <c>ASPNETCORE_URLS</c> is given.</summary>
+    public const string DefaultPublicUrls = "http://127.0.0.1:8080";
+
+    /// <exception cref="GatewayConfigurationException">Configuration is invalid; the message lists every problem.</exception>
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        configure?.Invoke(builder);
+        if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
+        {
+            builder.WebHost.UseUrls(DefaultPublicUrls);
+        }
+
+        var settings = GatewaySettings.TryLoad(builder.Configuration, out var problems)
+                       ?? throw new GatewayConfigurationException(problems);
+
+        builder.AddGatewayLogging();
+        builder.Services
+            .AddGatewaySettings(settings)
+            .AddGatewayDiagnostics()
+            .AddGatewayRedis()
+            .AddDistributedRateLimiting(builder.Configuration)
+            .AddGatewayProxy(builder.Configuration)
+            .AddAdminListener();
+
+        var app = builder.Build();
+        app.UseGatewayRequestLogging();
+        app.UseClientIdentity();
+        app.MapReverseProxy(proxy =>
+        {
+            proxy.UseDistributedRateLimiting();
+            proxy.UseSessionAffinity();
+            proxy.UseLoadBalancing();
+            proxy.UsePassiveHealthChecks();
+        });
+        return app;
+    }
+}

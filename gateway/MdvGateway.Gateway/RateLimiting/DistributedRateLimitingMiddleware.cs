@@ -1,0 +1,113 @@
+using MdvGateway.Gateway.ClientIdentity;
+using MdvGateway.Gateway.Configuration;
+using MdvGateway.Gateway.Diagnostics;
+using Serilog;
+
+namespace MdvGateway.Gateway.RateLimiting;
+
+/// <summary>
+/// Applies the policy a YARP route names in <c>RateLimiterPolicy</c>. It runs inside the proxy pipeline, where the
+/// route is known, instead of ASP.NET Core's <c>UseRateLimiter</c>: that middleware cannot put the remaining quota on
+/// admitted responses, bound the wait on the store, or run a policy in shadow mode.
+/// </summary>
+internal sealed class DistributedRateLimitingMiddleware
+{
+    private static readonly Func<object, Task> s_applyHeaders = static state =>
+    {
+        var context = (HttpContext)state;
+        if (context.Features.Get<RateLimitDecision>() is { } decision && context.Response.StatusCode != StatusCodes.Status429TooManyRequests)
+        {
+            RateLimitResponses.ApplyAdmittedHeaders(context.Response, decision);
+        }
+
+        return Task.CompletedTask;
+    };
+
+    private readonly RequestDelegate _next;
+    private readonly GatewaySettingsMonitor _settings;
+    private readonly RateLimitEvaluator _evaluator;
+    private readonly GatewayMetrics _metrics;
+    private readonly IDiagnosticContext _diagnostics;
+
+    public DistributedRateLimitingMiddleware(RequestDelegate next, GatewaySettingsMonitor settings, RateLimitEvaluator evaluator, GatewayMetrics metrics, IDiagnosticContext diagnostics)
+    {
+        _next = next;
+        _settings = settings;
+        _evaluator = evaluator;
+        _metrics = metrics;
+        _diagnostics = diagnostics;
+    }
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var route = context.GetReverseProxyFeature().Route.Config;
+        var routePolicy = route.RateLimiterPolicy;
+        if (string.Equals(routePolicy, "Disable", StringComparison.OrdinalIgnoreCase))
+        {
+            await _next(context);
+            return;
+        }
+
+        var rateLimits = _settings.Current.RateLimits;
+        var policy = rateLimits.Resolve(routePolicy);
+        if (policy is null)
+        {
+            await _next(context);
+            return;
+        }
+
+        var client = context.GetClientIdentity();
+        if (rateLimits.Exempt.Contains(client.Address))
+        {
+            _metrics.Exempt(policy);
+            _diagnostics.Set("LimitDecision", "Exempt");
+            await _next(context);
+            return;
+        }
+
+        var decision = await _evaluator.EvaluateAsync(policy, PartitionValue(policy.PartitionBy, route.RouteId, client, context.Request));
+        _diagnostics.Set("LimitDecision", decision.Verdict.ToString());
+        _diagnostics.Set("RateLimitPolicy", policy.Name);
+
+        switch (decision.Verdict)
+        {
+            case RateLimitVerdict.Rejected:
+                await RateLimitResponses.WriteRejectedAsync(context, decision);
+                return;
+            case RateLimitVerdict.RejectedWithoutStore:
+                await RateLimitResponses.WriteStoreUnavailableAsync(context, decision, _settings.Current.Redis.BreakDuration);
+                return;
+            case RateLimitVerdict.Admitted or RateLimitVerdict.AllowedWithoutStore when policy.Mode == RateLimitMode.Enforce:
+                context.Features.Set(decision);
+                context.Response.OnStarting(s_applyHeaders, context);
+                break;
+        }
+
+        // Shadow policies stay invisible to clients: no headers, never a rejection.
+        await _next(context);
+    }
+
+    /// <summary>What the request is counted against, per the policy's <c>PartitionBy</c>.</summary>
+    internal static string PartitionValue(PartitionBy partitionBy, string routeId, ClientIdentity.ClientIdentity client, HttpRequest request)
+    {
+        switch (partitionBy.Kind)
+        {
+            case PartitionKind.RouteAndClientIp:
+                return string.Concat(SafeSegment(routeId), ":", client.Key);
+            case PartitionKind.Header:
+                var value = request.Headers[partitionBy.HeaderName!];
+                // Without the header the client is counted by address, so omitting it is no way around the limit.
+                return value.Count > 0 && !string.IsNullOrEmpty(value[0])
+                    ? string.Concat("h.", Redis.RedisKeys.Digest(value[0]))
+                    : client.Key;
+            default:
+                return client.Key;
+        }
+    }
+
+    private static string SafeSegment(string value)
+        => value.AsSpan().ContainsAnyExcept(SafeChars) ? Redis.RedisKeys.Digest(value) : value;
+
+    private static readonly System.Buffers.SearchValues<char> SafeChars =
+        System.Buffers.SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.");
+}

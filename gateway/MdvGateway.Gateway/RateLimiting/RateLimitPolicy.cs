@@ -1,0 +1,34 @@
+using System.Collections.Immutable;
+
+namespace MdvGateway.Gateway.RateLimiting;
+
+/// <summary>A validated, ready-to-evaluate policy. Immutable: a reload builds new instances.</summary>
+internal sealed class RateLimitPolicy
+{
+    public RateLimitPolicy(string name, ImmutableArray<RateLimit> limits, PartitionBy partitionBy, RateLimitMode mode)
+    {
+        Name = name;
+        Limits = limits;
+        PartitionBy = partitionBy;
+        Mode = mode;
+        PolicyHeaderValue = RateLimitHeaders.FormatPolicy(limits);
+    }
+
+    public string Name { get; }
+
+    public ImmutableArray<RateLimit> Limits { get; }
+
+    public PartitionBy PartitionBy { get; }
+
+    public RateLimitMode Mode { get; }
+
+    /// <summary>The <c>RateLimit-Policy</c> header value, computed once.</summary>
+    public string PolicyHeaderValue { get; }
+}
+
+/// <summary>One limit of a policy: <see cref="PermitLimit"/> requests per sliding <see cref="Window"/>.</summary>
+internal sealed record RateLimit(string Name, int PermitLimit, TimeSpan Window)
+{
+    /// <summary>The window in whole seconds, rounded up, as the headers state it.</summary>
+    public long WindowSeconds => (long)Math.Ceiling(Window.TotalSeconds);
+}

@@ -1,0 +1,90 @@
+using StackExchange.Redis;
+
+namespace MdvGateway.Gateway.Redis;
+
+/// <summary>
+/// The gateway's one Redis connection. It never blocks start-up and never queues commands while disconnected:
+/// a request must learn at once that Redis is away so that <c>WhenStoreUnavailable</c> can apply.
+/// </summary>
+internal sealed partial class RedisConnection : IAsyncDisposable
+{
+    private readonly Lazy<Task<IConnectionMultiplexer>> _connect;
+    private readonly ILogger<RedisConnection> _logger;
+
+    public RedisConnection(GatewayRedisConfiguration configuration, ILogger<RedisConnection> logger)
+    {
+        _logger = logger;
+        _connect = new Lazy<Task<IConnectionMultiplexer>>(() => ConnectAsync(configuration.ConfigurationString, configuration.TimeoutMs));
+    }
+
+    /// <summary>The multiplexer; connecting in the background if Redis is not there yet.</summary>
+    public Task<IConnectionMultiplexer> GetAsync() => _connect.Value;
+
+    /// <summary>The multiplexer if the first connection attempt has finished, else null.</summary>
+    public IConnectionMultiplexer? TryGet()
+        => _connect.IsValueCreated && _connect.Value.IsCompletedSuccessfully ? _connect.Value.Result : null;
+
+    private async Task<IConnectionMultiplexer> ConnectAsync(string configurationString, int timeoutMs)
+    {
+        var options = ConfigurationOptions.Parse(configurationString);
+        options.AbortOnConnectFail = false;
+        options.BacklogPolicy = BacklogPolicy.FailFast;
+        options.ConnectTimeout = Math.Max(options.ConnectTimeout == 5000 ? 2000 : options.ConnectTimeout, timeoutMs);
+        options.AsyncTimeout = Math.Max(timeoutMs, 1000);
+        options.SyncTimeout = Math.Max(timeoutMs, 1000);
+        options.ClientName ??= "mdv-gateway";
+        var multiplexer = await ConnectionMultiplexer.ConnectAsync(options);
+        multiplexer.ConnectionFailed += (_, e) =>
+        {
+            if (_logger.IsEnabled(LogLevel.Warning))
+            {
+                var endpoint = e.EndPoint?.ToString() ?? "?";
+                var failure = e.FailureType.ToString();
+                Log.ConnectionFailed(_logger, endpoint, failure);
+            }
+        };
+        multiplexer.ConnectionRestored += (_, e) =>
+        {
+            var endpoint = e.EndPoint?.ToString() ?? "?";
+            Log.ConnectionRestored(_logger, endpoint);
+        };
+        if (!multiplexer.IsConnected)
+        {
+            Log.NotConnectedAtStart(_logger);
+        }
+
+        return multiplexer;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_connect.IsValueCreated)
+        {
+            try
+            {
+                var multiplexer = await _connect.Value;
+                await multiplexer.CloseAsync(allowCommandsToComplete: true);
+                multiplexer.Dispose();
+            }
+            catch (RedisException)
+            {
+                // Shutting down: nothing useful to do about a connection that is already broken.
+            }
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "Redis connection to {Endpoint} failed: {FailureType}")]
+        public static partial void ConnectionFailed(ILogger logger, string endpoint, string failureType);
+
+        [LoggerMessage(EventId = 2002, Level = LogLevel.Information, Message = "Redis connection to {Endpoint} restored")]
+        public static partial void ConnectionRestored(ILogger logger, string endpoint);
+
+        [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Redis is not reachable at start-up; limiting falls back to WhenStoreUnavailable until it is")]
+        public static partial void NotConnectedAtStart(ILogger logger);
+    }
+}
+
+/// <summary>The parts of <see cref="RedisOptions"/> fixed for the life of the process (a new server needs a restart).</summary>
+internal sealed record GatewayRedisConfiguration(string ConfigurationString, int TimeoutMs);
