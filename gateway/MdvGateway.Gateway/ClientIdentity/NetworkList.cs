@@ -96,7 +96,7 @@ internal sealed class NetworkList
             return false;
         }
 
-        if (!IPNetwork.TryParse(text, out network))
+        if (!Mask(baseAddress, prefix).Equals(baseAddress) || !IPNetwork.TryParse(text, out network))
         {
             error = $"'{text}' has bits set after the /{prefix} prefix (did you mean {new IPNetwork(Mask(baseAddress, prefix), prefix)}?)";
             return false;

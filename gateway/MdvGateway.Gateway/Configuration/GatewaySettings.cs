@@ -27,31 +27,27 @@ internal sealed class GatewaySettings
     /// <returns>The settings, or null with every problem found (each prefixed by its configuration path).</returns>
     public static GatewaySettings? TryLoad(IConfiguration configuration, out IReadOnlyList<string> problems)
     {
-        var found = new List<string>();
+        // Keys that are unknown or do not convert are reported once; the rest of their section is still bound and
+        // checked, so one typo never hides the other mistakes of the same edit.
+        var structural = new List<string>();
+        var badPaths = new List<string>();
+        var semantic = new List<string>();
 
-        var redis = Bind<RedisOptions>(configuration, RedisOptions.SectionName, found);
-        if (redis is not null)
-        {
-            RedisOptionsValidator.Validate(redis, found);
-        }
+        var redis = Bind<RedisOptions>(configuration, RedisOptions.SectionName, structural, badPaths);
+        RedisOptionsValidator.Validate(redis, semantic);
 
-        var clientIp = Bind<ClientIpOptions>(configuration, ClientIpOptions.SectionName, found);
-        if (clientIp is not null)
-        {
-            ClientIpOptionsValidator.Validate(clientIp, found);
-        }
+        var clientIp = Bind<ClientIpOptions>(configuration, ClientIpOptions.SectionName, structural, badPaths);
+        ClientIpOptionsValidator.Validate(clientIp, semantic);
 
-        var rateLimiting = Bind<RateLimitingOptions>(configuration, RateLimitingOptions.SectionName, found);
-        if (rateLimiting is not null)
-        {
-            RateLimitingOptionsValidator.Validate(rateLimiting, RoutePolicies(configuration), found);
-        }
+        var rateLimiting = Bind<RateLimitingOptions>(configuration, RateLimitingOptions.SectionName, structural, badPaths);
+        RateLimitingOptionsValidator.Validate(rateLimiting, RoutePolicies(configuration), semantic);
 
-        if (Bind<Admin.AdminOptions>(configuration, Admin.AdminOptions.SectionName, found) is { } admin)
-        {
-            Admin.AdminOptionsValidator.Validate(admin, found);
-        }
+        var admin = Bind<Admin.AdminOptions>(configuration, Admin.AdminOptions.SectionName, structural, badPaths);
+        Admin.AdminOptionsValidator.Validate(admin, semantic);
 
+        var found = structural
+            .Concat(semantic.Where(problem => !badPaths.Exists(bad => problem.StartsWith(bad + ":", StringComparison.OrdinalIgnoreCase))))
+            .ToList();
         problems = found;
         if (found.Count > 0)
         {
@@ -59,9 +55,9 @@ internal sealed class GatewaySettings
         }
 
         return new GatewaySettings(
-            redis!,
-            new ClientIpResolver(NetworkList.Parse(clientIp!.TrustedProxies), clientIp.IPv6PrefixLength),
-            RateLimitPolicySet.Create(rateLimiting!));
+            redis,
+            new ClientIpResolver(NetworkList.Parse(clientIp.TrustedProxies), clientIp.IPv6PrefixLength),
+            RateLimitPolicySet.Create(rateLimiting));
     }
 
     /// <summary>Route id → the <c>RateLimiterPolicy</c> it names.</summary>
@@ -69,27 +65,31 @@ internal sealed class GatewaySettings
         => configuration.GetSection("ReverseProxy:Routes").GetChildren()
             .ToDictionary(r => r.Key, r => r["RateLimiterPolicy"], StringComparer.OrdinalIgnoreCase);
 
-    private static T? Bind<T>(IConfiguration configuration, string sectionName, List<string> problems)
+    private static T Bind<T>(IConfiguration configuration, string sectionName, List<string> problems, List<string> badPaths)
         where T : class, new()
     {
         var section = configuration.GetSection(sectionName);
-        var before = problems.Count;
-        StrictConfigurationChecker.Check(section, typeof(T), problems);
-        if (problems.Count > before)
+        var bad = StrictConfigurationChecker.Check(section, typeof(T), problems);
+        badPaths.AddRange(bad);
+
+        IConfiguration source = section;
+        if (bad.Count > 0)
         {
-            return null;
+            var good = section.AsEnumerable()
+                .Where(kv => kv.Value is not null && !bad.Any(b => kv.Key.Equals(b, StringComparison.OrdinalIgnoreCase) || kv.Key.StartsWith(b + ":", StringComparison.OrdinalIgnoreCase)));
+            source = new ConfigurationBuilder().AddInMemoryCollection(good).Build().GetSection(sectionName);
         }
 
+        var options = new T();
         try
         {
-            var options = new T();
-            section.Bind(options, o => o.ErrorOnUnknownConfiguration = true);
-            return options;
+            source.Bind(options);
         }
         catch (InvalidOperationException ex)
         {
             problems.Add($"{sectionName}: {ex.Message}");
-            return null;
         }
+
+        return options;
     }
 }

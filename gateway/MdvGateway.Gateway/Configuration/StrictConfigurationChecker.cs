@@ -11,10 +11,23 @@ namespace MdvGateway.Gateway.Configuration;
 /// </summary>
 internal static class StrictConfigurationChecker
 {
-    public static void Check(IConfigurationSection section, Type type, ICollection<string> problems)
-        => CheckNode(section, type, problems);
+    /// <param name="section">The section to check.</param>
+    /// <param name="type">The options type it binds to.</param>
+    /// <param name="problems">Receives one line per problem, starting with the configuration path.</param>
+    /// <returns>The paths of the offending keys, so callers can bind the rest and still check it.</returns>
+    public static IReadOnlyList<string> Check(IConfigurationSection section, Type type, ICollection<string> problems)
+    {
+        var found = new List<(string Path, string Problem)>();
+        CheckNode(section, type, found);
+        foreach (var (_, problem) in found)
+        {
+            problems.Add(problem);
+        }
 
-    private static void CheckNode(IConfigurationSection section, Type type, ICollection<string> problems)
+        return found.Select(f => f.Path).ToList();
+    }
+
+    private static void CheckNode(IConfigurationSection section, Type type, List<(string Path, string Problem)> problems)
     {
         var underlying = Nullable.GetUnderlyingType(type) ?? type;
         var children = section.GetChildren().ToList();
@@ -23,13 +36,13 @@ internal static class StrictConfigurationChecker
         {
             if (children.Count > 0)
             {
-                problems.Add($"{section.Path}: expected a single {Describe(underlying)} value, found an object or list");
+                problems.Add((section.Path, $"{section.Path}: expected a single {Describe(underlying)} value, found an object or list"));
                 return;
             }
 
             if (section.Value is { } value && !TryConvert(value, underlying))
             {
-                problems.Add($"{section.Path}: '{value}' is not a valid {Describe(underlying)}");
+                problems.Add((section.Path, $"{section.Path}: '{value}' is not a valid {Describe(underlying)}"));
             }
 
             return;
@@ -37,7 +50,7 @@ internal static class StrictConfigurationChecker
 
         if (section.Value is { Length: > 0 } && children.Count == 0)
         {
-            problems.Add($"{section.Path}: expected {(IsCollection(underlying, out _) ? "a list" : "an object")}, found the value '{section.Value}'");
+            problems.Add((section.Path, $"{section.Path}: expected {(IsCollection(underlying, out _) ? "a list" : "an object")}, found the value '{section.Value}'"));
             return;
         }
 
@@ -57,7 +70,7 @@ internal static class StrictConfigurationChecker
             {
                 if (!int.TryParse(child.Key, NumberStyles.None, CultureInfo.InvariantCulture, out _))
                 {
-                    problems.Add($"{child.Path}: expected a list, found the key '{child.Key}'");
+                    problems.Add((child.Path, $"{child.Path}: expected a list, found the key '{child.Key}'"));
                     continue;
                 }
 
@@ -72,7 +85,7 @@ internal static class StrictConfigurationChecker
             var property = underlying.GetProperty(child.Key, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase);
             if (property is null || !property.CanRead)
             {
-                problems.Add($"{child.Path}: unknown key '{child.Key}' (known keys: {string.Join(", ", KnownKeys(underlying))})");
+                problems.Add((child.Path, $"{child.Path}: unknown key '{child.Key}' (known keys: {string.Join(", ", KnownKeys(underlying))})"));
                 continue;
             }
 
