@@ -177,8 +177,35 @@ children_cpu_seconds() {
   times >"$f"
   printf -v "$1" '%s' "$(awk 'NR==2 { t=0; for (i=1;i<=2;i++) { split($i, a, /[ms]/); t += a[1]*60 + a[2] } printf "%.3f", t }' "$f")"
 }
-redis_commands() {
-  { "${REDIS_CLI[@]}" INFO stats 2>/dev/null || true; } | awk -F: '/^total_commands_processed:/{gsub(/\r/,"",$2); print $2}'
+# redis_cmdstats FILE: "command calls" per Redis command so far (INFO commandstats; counts the commands that
+# Lua scripts run too).
+redis_cmdstats() {
+  { "${REDIS_CLI[@]}" INFO commandstats 2>/dev/null || true; } |
+    awk -F'[:,=]' '/^cmdstat_/ { sub(/^cmdstat_/, "", $1); print $1, $3 }' >"$1"
+}
+# redis_cmd_delta BEFORE AFTER REQUESTS: "total_per_request scripts_per_request breakdown" where breakdown is
+# e.g. "evalsha=1.00,zadd=1.00" (commands seen at least once per 100 requests, most frequent first).
+redis_cmd_delta() {
+  awk -v n="$3" '
+    NR == FNR { before[$1] = $2; next }
+    { d = $2 - before[$1]; if (d > 0) delta[$1] = d }
+    END {
+      total = 0; scripts = 0; list = ""
+      for (c in delta) {
+        total += delta[c]
+        if (c == "eval" || c == "evalsha" || c == "eval_ro" || c == "evalsha_ro" || c == "fcall" || c == "fcall_ro") scripts += delta[c]
+      }
+      # most frequent first (small n: selection sort)
+      while (1) {
+        best = ""; bv = 0
+        for (c in delta) if (delta[c] > bv) { best = c; bv = delta[c] }
+        if (best == "" || !n || bv / n < 0.01) break
+        list = list (list == "" ? "" : ",") sprintf("%s=%.2f", best, bv / n)
+        delete delta[best]
+      }
+      if (list == "") list = "-"
+      printf "%.2f %.2f %s\n", n ? total / n : 0, n ? scripts / n : 0, list
+    }' "$1" "$2"
 }
 redis_pid() {
   mdv_pid_alive "$MDV_REDIS_DIR/redis.pid" redis-server 2>/dev/null ||
@@ -186,12 +213,45 @@ redis_pid() {
 }
 REDIS_PID="$(redis_pid || true)"
 
-# Background load before anything of ours runs (other builds or services on the same 2 cores skew the numbers).
-read -r b0 t0 < <(sys_ticks)
-sleep 2
-read -r b1 t1 < <(sys_ticks)
-BACKGROUND_BUSY_PCT="$(awk -v b="$((b1 - b0))" -v t="$((t1 - t0))" 'BEGIN{printf "%.0f", t ? 100*b/t : 0}')"
-say "background CPU before the run: ${BACKGROUND_BUSY_PCT}% of $NPROC cores"
+# Background load before anything of ours runs (other builds or services on the same cores skew the numbers):
+# "busy_percent_of_machine top_consumers" over 2 s.
+background_sample() {
+  python3 - "$CLK_TCK" <<'PY'
+import os, sys, time
+
+hz = int(sys.argv[1])
+
+def system():
+    f = open("/proc/stat").readline().split()[1:]
+    v = [int(x) for x in f]
+    busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7]
+    return busy, busy + v[3] + v[4]
+
+def processes():
+    out = {}
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            text = open(f"/proc/{pid}/stat").read()
+        except OSError:
+            continue
+        name = text[text.index("(") + 1:text.rindex(")")]
+        fields = text[text.rindex(")") + 2:].split()
+        out[pid] = (name, int(fields[11]) + int(fields[12]))
+    return out
+
+b0, t0, p0, w0 = *system(), processes(), time.monotonic()
+time.sleep(2)
+b1, t1, p1, w1 = *system(), processes(), time.monotonic()
+busy = 100.0 * (b1 - b0) / (t1 - t0) if t1 > t0 else 0.0
+top = sorted(((p1[p][1] - p0[p][1], p1[p][0], p) for p in p1 if p in p0), reverse=True)[:3]
+listed = ", ".join(f"{name} (pid {pid}) {100.0 * d / hz / (w1 - w0):.0f}% of a core" for d, name, pid in top if d > 0)
+print(f"{busy:.0f} {listed or 'none'}")
+PY
+}
+read -r BACKGROUND_BUSY_PCT BACKGROUND_TOP < <(background_sample)
+say "background CPU before the run: ${BACKGROUND_BUSY_PCT}% of $NPROC cores (busiest: $BACKGROUND_TOP)"
 
 # ---------------------------------------------------------------------------------------------
 # 2. Upstream and gateway.
@@ -341,7 +401,7 @@ say "measuring: $BENCH_ROUNDS rounds x ${SCENARIOS[*]}, ${BENCH_DURATION} s each
 for ((round = 1; round <= BENCH_ROUNDS; round++)); do
   for s in "${SCENARIOS[@]}"; do
     out="$RUN_DIR/round$round-$s.txt"
-    c0="$(redis_commands)"
+    redis_cmdstats "$RUN_DIR/.cmdstats0"
     g0="$(proc_ticks "$GATEWAY_PID")"; u0="$(proc_ticks "$UPSTREAM_PID")"; r0="$(proc_ticks "${REDIS_PID:-0}")"
     read -r sb0 st0 < <(sys_ticks)
     w0=${EPOCHREALTIME/./}
@@ -361,7 +421,13 @@ for ((round = 1; round <= BENCH_ROUNDS; round++)); do
         MID_REDIS_KEYS=${#keys[@]}
         MID_REDIS_ENTRIES=""
         for k in "${keys[@]}"; do
-          MID_REDIS_ENTRIES+="${MID_REDIS_ENTRIES:+, }\`$k\`: $("${REDIS_CLI[@]}" ZCARD "$k" 2>/dev/null || echo '?') entries"
+          t="$("${REDIS_CLI[@]}" TYPE "$k" 2>/dev/null || echo '?')"
+          case $t in
+            zset) d="sorted set, $("${REDIS_CLI[@]}" ZCARD "$k" 2>/dev/null || echo '?') entries" ;;
+            hash) d="hash, $("${REDIS_CLI[@]}" HLEN "$k" 2>/dev/null || echo '?') fields" ;;
+            *) d=$t ;;
+          esac
+          MID_REDIS_ENTRIES+="${MID_REDIS_ENTRIES:+; }\`$k\` ($d)"
         done
       fi
     fi
@@ -371,7 +437,7 @@ for ((round = 1; round <= BENCH_ROUNDS; round++)); do
     w1=${EPOCHREALTIME/./}
     read -r sb1 st1 < <(sys_ticks)
     g1="$(proc_ticks "$GATEWAY_PID")"; u1="$(proc_ticks "$UPSTREAM_PID")"; r1="$(proc_ticks "${REDIS_PID:-0}")"
-    c1="$(redis_commands)"
+    redis_cmdstats "$RUN_DIR/.cmdstats1"
 
     kill -0 "$GATEWAY_PID" 2>/dev/null || die "the gateway died during the run (log: $RUN_DIR/gateway.log)"
     kill -0 "$UPSTREAM_PID" 2>/dev/null || die "the upstream died during the run (log: $RUN_DIR/upstream.log)"
@@ -381,7 +447,7 @@ for ((round = 1; round <= BENCH_ROUNDS; round++)); do
     wall="$(awk -v a="$w0" -v b="$w1" 'BEGIN{printf "%.3f", (b-a)/1e6}')"
     R[$s,$round,rps]=$rps; R[$s,$round,p50]=$p50; R[$s,$round,p99]=$p99
     R[$s,$round,req]=$req; R[$s,$round,non2xx]=$non2xx; R[$s,$round,serr]=$serr
-    R[$s,$round,rcmd]="$(awk -v a="${c0:-0}" -v b="${c1:-0}" -v n="$req" 'BEGIN{printf "%.2f", n ? (b-a)/n : 0}')"
+    read -r "R[$s,$round,rcmd]" "R[$s,$round,rscript]" "R[$s,$round,rmix]" < <(redis_cmd_delta "$RUN_DIR/.cmdstats0" "$RUN_DIR/.cmdstats1" "$req")
     # CPU in cores (CPU seconds / wall seconds); "other" = everything busy that is not one of the four.
     read -r "R[$s,$round,cwrk]" "R[$s,$round,cgw]" "R[$s,$round,cup]" "R[$s,$round,credis]" "R[$s,$round,cother]" "R[$s,$round,ctotal]" < <(
       awk -v wall="$wall" -v hz="$CLK_TCK" -v w="$(awk -v a="$cpu_w0" -v b="$cpu_w1" 'BEGIN{print b-a}')" \
@@ -407,7 +473,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", b ? a/b : 0}'; }
 
 declare -A M=()
 for s in "${SCENARIOS[@]}"; do
-  for f in rps p50 p99 rcmd cwrk cgw cup credis cother ctotal; do
+  for f in rps p50 p99 rcmd rscript cwrk cgw cup credis cother ctotal; do
     mapfile -t vals < <(field_values "$s" "$f")
     M[$s,$f]="$(median "${vals[@]}")"
   done
@@ -433,6 +499,20 @@ done
 [[ -z $PRE_PLAIN_HEADER ]] || problems+=("/plain answered with a RateLimit header ('$PRE_PLAIN_HEADER'): it is not plain YARP")
 awk -v c="${M[limited,rcmd]}" 'BEGIN{exit !(c >= 0.9)}' || problems+=("only ${M[limited,rcmd]} Redis commands per request on /limited: the limiter did not reach Redis for every request")
 
+# Not invalid, but worth a warning: something else used the CPU the benchmark processes compete for.
+NOISE_LIMIT=0.15
+noisy=""
+for s in "${SCENARIOS[@]}"; do
+  if awk -v o="${M[$s,cother]}" -v l="$NOISE_LIMIT" 'BEGIN{exit !(o > l)}'; then
+    noisy+="${noisy:+, }$s $(printf '%.2f' "${M[$s,cother]}")"
+  fi
+done
+if [[ -n $noisy ]] || ((BACKGROUND_BUSY_PCT > 15)); then
+  NOISE_WARNING="**Warning: the machine was not quiet** (background before the run ${BACKGROUND_BUSY_PCT}%; cores used by other processes during the runs: ${noisy:-none above $NOISE_LIMIT}). Other work competes for the same cores, so these numbers are skewed; re-run on a quiet machine."
+else
+  NOISE_WARNING=""
+fi
+
 git_commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 git_changes="$(git status --porcelain -- . ":(exclude)tests/bench/results" 2>/dev/null | wc -l)"
 if ((git_changes > 0)); then git_state="$git_commit dirty ($git_changes uncommitted paths)"; else git_state="$git_commit"; fi
@@ -448,6 +528,10 @@ REPORT="$BENCH_RESULTS_DIR/$TS.md"
   echo "# MdvGateway benchmark $TS"
   echo
   echo "**limited / plain YARP = ${RATIO_LIMITED_PLAIN}× — $VERDICT** (target ≥ ${TARGET_RATIO}×)."
+  if [[ -n $NOISE_WARNING ]]; then
+    echo
+    echo "$NOISE_WARNING"
+  fi
   if ((${#problems[@]} > 0)); then
     echo
     echo "**INVALID MEASUREMENT:**"
@@ -459,7 +543,7 @@ REPORT="$BENCH_RESULTS_DIR/$TS.md"
   echo "- .NET SDK $dotnet_version (ASP.NET Core runtime $dotnet_runtime), Release build; Redis $redis_version; wrk $wrk_version"
   echo "- Git commit: $git_state"
   echo "- Load: \`wrk -t$BENCH_THREADS -c$BENCH_CONNECTIONS -d${BENCH_DURATION}s --latency\` on loopback; $BENCH_ROUNDS interleaved rounds (${SCENARIOS[*]}, repeated), after ${BENCH_WARMUP} s of warm-up per target; every figure below is the median over the rounds, except the counts (non-2xx, socket errors), which are summed."
-  echo "- Everything shares the same $NPROC cores: wrk, gateway, upstream, Redis. Background CPU before the run: ${BACKGROUND_BUSY_PCT}% of the machine."
+  echo "- Everything shares the same $NPROC cores: wrk, gateway, upstream, Redis. Background CPU in the 2 s before the gateway started: ${BACKGROUND_BUSY_PCT}% of the machine (busiest: $BACKGROUND_TOP)."
   echo "- Gateway logging: the per-request log line is off (\`Serilog:MinimumLevel:Override:Serilog.AspNetCore.RequestLoggingMiddleware=Warning\`) and stdout goes to a file; this applies equally to both gateway scenarios."
   echo
   echo "| scenario | target | req/s | p50 ms | p99 ms | non-2xx | socket errors |"
@@ -488,16 +572,17 @@ REPORT="$BENCH_RESULTS_DIR/$TS.md"
   else
     echo "- \`RateLimit\` header on /plain: absent, as expected."
   fi
-  echo "- Redis mid-run (round 1): ${MID_REDIS_KEYS:-0} sliding-window set(s) under the run's prefix${MID_REDIS_ENTRIES:+: $MID_REDIS_ENTRIES}."
-  printf -- '- Redis commands per request (all clients of this Redis, median): direct %s, plain %s, limited %s.\n' \
-    "${M[direct,rcmd]}" "${M[plain,rcmd]}" "${M[limited,rcmd]}"
+  echo "- Redis mid-run (round 1): ${MID_REDIS_KEYS:-0} key(s) under the run's prefix${MID_REDIS_ENTRIES:+: $MID_REDIS_ENTRIES}."
+  printf -- '- Redis commands per request (INFO commandstats, all clients of this Redis, commands run inside Lua scripts included; median): direct %.2f, plain %.2f, limited %.2f; of which script calls (EVAL/EVALSHA/FCALL) on limited: %.2f per request.\n' \
+    "${M[direct,rcmd]}" "${M[plain,rcmd]}" "${M[limited,rcmd]}" "${M[limited,rscript]}"
+  printf -- '- Redis commands per request on limited, round 1: %s.\n' "$(sed 's/=/ /g; s/,/, /g' <<<"${R[limited,1,rmix]}")"
   echo
   echo "## Where the CPU went (cores in use, median; the machine has $NPROC)"
   echo
   echo "| scenario | wrk | gateway | upstream | redis | other | total busy |"
   echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
   for s in "${SCENARIOS[@]}"; do
-    printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$s" "${M[$s,cwrk]}" "${M[$s,cgw]}" "${M[$s,cup]}" \
+    printf '| %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |\n' "$s" "${M[$s,cwrk]}" "${M[$s,cgw]}" "${M[$s,cup]}" \
       "${M[$s,credis]}" "${M[$s,cother]}" "${M[$s,ctotal]}"
   done
   echo
@@ -524,6 +609,7 @@ cat "$REPORT"
 echo
 say "report: ${REPORT#"$REPO_ROOT"/} (and latest.md)"
 
+[[ -z $NOISE_WARNING ]] || say "WARNING: the machine was not quiet during the run; see the report"
 if ((${#problems[@]} > 0)); then
   die "the measurement is not valid: ${problems[*]}"
 fi

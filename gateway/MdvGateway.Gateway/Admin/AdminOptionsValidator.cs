@@ -6,7 +6,9 @@ internal static class AdminOptionsValidator
     {
         foreach (var url in SplitUrls(options.Urls))
         {
-            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps) || uri.AbsolutePath != "/")
+            // Kestrel's wildcard hosts (http://*:8081, http://+:8081) are valid binding addresses but not URIs.
+            var checkable = url.Replace("://*:", "://0.0.0.0:", StringComparison.Ordinal).Replace("://+:", "://0.0.0.0:", StringComparison.Ordinal);
+            if (!Uri.TryCreate(checkable, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps) || uri.AbsolutePath != "/")
             {
                 problems.Add($"{AdminOptions.SectionName}:Urls: '{url}' is not an http(s)://host:port URL");
             }

@@ -117,7 +117,7 @@ internal sealed class ClientIpResolver
             text = text[..colon];
         }
 
-        if (text.Contains('%') || !IPAddress.TryParse(text, out var parsed))
+        if (!AddressNormalizer.TryParseStrict(text, out var parsed))
         {
             return false;
         }

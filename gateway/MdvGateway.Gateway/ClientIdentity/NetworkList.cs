@@ -67,10 +67,16 @@ internal sealed class NetworkList
             return false;
         }
 
+        if (text.Contains('%', StringComparison.Ordinal))
+        {
+            error = $"'{text}' has a zone id (%...); zone ids are local to one host and cannot be matched";
+            return false;
+        }
+
         var slash = text.IndexOf('/', StringComparison.Ordinal);
         if (slash < 0)
         {
-            if (!IPAddress.TryParse(text, out var single) || text.Contains('%', StringComparison.Ordinal))
+            if (!AddressNormalizer.TryParseStrict(text, out var single))
             {
                 error = $"'{text}' is not a valid IP address or CIDR range";
                 return false;
@@ -82,11 +88,23 @@ internal sealed class NetworkList
             return true;
         }
 
-        if (!IPAddress.TryParse(text.AsSpan(0, slash), out var baseAddress)
+        if (!AddressNormalizer.TryParseStrict(text.AsSpan(0, slash), out var baseAddress)
             || !int.TryParse(text.AsSpan(slash + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var prefix))
         {
             error = $"'{text}' is not a valid IP address or CIDR range";
             return false;
+        }
+
+        if (baseAddress.IsIPv4MappedToIPv6)
+        {
+            // Addresses are matched in their IPv4 form, so a mapped range must become the IPv4 range it covers.
+            if (prefix < 96)
+            {
+                error = $"'{text}' is an IPv4-mapped range wider than ::ffff:0:0/96; write the IPv4 range instead";
+                return false;
+            }
+
+            return TryParseNetwork(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{baseAddress.MapToIPv4()}/{prefix - 96}"), out network, out error);
         }
 
         var maxPrefix = baseAddress.AddressFamily == AddressFamily.InterNetwork ? 32 : 128;

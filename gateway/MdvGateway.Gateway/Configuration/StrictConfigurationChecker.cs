@@ -109,9 +109,8 @@ internal static class StrictConfigurationChecker
 
         if (type.IsEnum)
         {
-            // Numbers are refused even when they map to a member: "Mode": 1 is not what anyone means.
-            return !string.IsNullOrEmpty(value) && !char.IsAsciiDigit(value.TrimStart('-')[0])
-                   && Enum.TryParse(type, value, ignoreCase: true, out _);
+            // Only member names: "Mode": 1 or "Allow,Reject" (flag syntax) is never what anyone means.
+            return Enum.GetNames(type).Any(name => string.Equals(name, value.Trim(), StringComparison.OrdinalIgnoreCase));
         }
 
         if (type == typeof(TimeSpan))

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using MdvGateway.Gateway.Configuration;
 using MdvGateway.Gateway.Diagnostics;
 using MdvGateway.Gateway.Redis;
-using StackExchange.Redis;
 
 namespace MdvGateway.Gateway.RateLimiting;
 
@@ -101,8 +100,10 @@ internal sealed partial class RateLimitEvaluator
             _metrics.RedisCall(Stopwatch.GetElapsedTime(started), failed: false);
             _breaker.RecordSuccess();
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
+        catch (Exception ex)
         {
+            // Whatever went wrong talking to the store, the request gets WhenStoreUnavailable, never a 500, and
+            // the breaker hears about it (a probe that neither succeeds nor fails would keep the circuit open).
             _metrics.RedisCall(Stopwatch.GetElapsedTime(started), failed: true);
             _breaker.RecordFailure();
             Log.StoreFailed(_logger, policy.Name, ex.GetType().Name, ex.Message);

@@ -33,9 +33,9 @@ internal static partial class RateLimitingOptionsValidator
             ValidatePolicy(path, policy, problems);
         }
 
-        if (!string.IsNullOrEmpty(options.DefaultPolicy) && !options.Policies.ContainsKey(options.DefaultPolicy))
+        if (!string.IsNullOrEmpty(options.DefaultPolicy))
         {
-            problems.Add($"{s}:DefaultPolicy: '{options.DefaultPolicy}' is not defined under {s}:Policies{KnownPolicies(options)}");
+            CheckPolicyReference($"{s}:DefaultPolicy", options.DefaultPolicy, options, problems);
         }
 
         for (var i = 0; i < options.Exempt.Count; i++)
@@ -53,14 +53,22 @@ internal static partial class RateLimitingOptionsValidator
                 continue;
             }
 
-            if (!options.Policies.Keys.Contains(policyName, StringComparer.Ordinal))
-            {
-                var hint = options.Policies.Keys.FirstOrDefault(k => string.Equals(k, policyName, StringComparison.OrdinalIgnoreCase)) is { } near
-                    ? $" (policy names are case-sensitive; did you mean '{near}'?)"
-                    : KnownPolicies(options);
-                problems.Add($"ReverseProxy:Routes:{routeId}:RateLimiterPolicy: '{policyName}' is not defined under {s}:Policies{hint}");
-            }
+            CheckPolicyReference($"ReverseProxy:Routes:{routeId}:RateLimiterPolicy", policyName, options, problems);
         }
+    }
+
+    /// <summary>Policy names are matched exactly, as YARP matches them; a case-only difference gets a hint.</summary>
+    private static void CheckPolicyReference(string path, string policyName, RateLimitingOptions options, ICollection<string> problems)
+    {
+        if (options.Policies.Keys.Contains(policyName, StringComparer.Ordinal))
+        {
+            return;
+        }
+
+        var hint = options.Policies.Keys.FirstOrDefault(k => string.Equals(k, policyName, StringComparison.OrdinalIgnoreCase)) is { } near
+            ? $" (policy names are case-sensitive; did you mean '{near}'?)"
+            : KnownPolicies(options);
+        problems.Add($"{path}: '{policyName}' is not defined under {RateLimitingOptions.SectionName}:Policies{hint}");
     }
 
     private static void ValidatePolicy(string path, RateLimitPolicyOptions policy, ICollection<string> problems)

@@ -168,7 +168,7 @@ public sealed class ClientIpResolverTests
         Assert.Equal(TrustedPeer, identity.Address);
     }
 
-    [Fact(Skip = "BUG: ClientIpResolver.TryParseHop accepts the legacy shorthand '1.2.3' as 1.2.0.3 (IPAddress.TryParse inet_aton forms); see report")]
+    [Fact]
     public void Resolve_ShorthandIPv4Hop_IsMalformedAndFallsBackToLastTrustedAddress()
     {
         var identity = Resolver("10.0.0.0/8").Resolve(TrustedPeer, "198.51.100.1, 1.2.3, 10.0.0.2");
