@@ -2,6 +2,7 @@ using MdvGateway.Gateway.Admin;
 using MdvGateway.Gateway.ClientIdentity;
 using MdvGateway.Gateway.Configuration;
 using MdvGateway.Gateway.Diagnostics;
+using MdvGateway.Gateway.IpBans;
 using MdvGateway.Gateway.Proxy;
 using MdvGateway.Gateway.RateLimiting;
 using MdvGateway.Gateway.Redis;
@@ -33,12 +34,14 @@ public static class GatewayApplication
             .AddGatewayDiagnostics()
             .AddGatewayRedis()
             .AddDistributedRateLimiting(builder.Configuration)
+            .AddIpBans()
             .AddGatewayProxy(builder.Configuration)
             .AddAdminListener();
 
         var app = builder.Build();
         app.UseGatewayRequestLogging();
         app.UseClientIdentity();
+        app.UseIpBans();
         app.MapReverseProxy(proxy =>
         {
             proxy.UseDistributedRateLimiting();

@@ -41,12 +41,18 @@ internal sealed partial class AdminListener : IHostedService, IAsyncDisposable
         Serilog.SerilogServiceCollectionExtensions.AddSerilog(builder.Services);
         builder.Services.AddSingleton(_gatewayServices.GetRequiredService<GatewaySettingsMonitor>());
         builder.Services.AddSingleton(_gatewayServices.GetRequiredService<RedisConnection>());
+        builder.Services.AddSingleton(_gatewayServices.GetRequiredService<IpBans.BanCache>());
         var app = builder.Build();
         app.MapGet("/health/live", static () => Results.Ok(new { status = "live" }));
-        app.MapGet("/health/ready", static (RedisConnection redis) =>
+        app.MapGet("/health/ready", static (RedisConnection redis, IpBans.BanCache bans) =>
         {
+            // Not ready until the ban list is loaded (a node that cannot enforce bans must not take traffic);
+            // Redis being away later only degrades it, because limits fall back and known bans stay enforced.
             var connected = redis.TryGet()?.IsConnected == true;
-            return Results.Json(new { status = connected ? "ready" : "degraded", redis = connected ? "connected" : "unavailable" });
+            var status = !bans.IsLoaded ? "not-ready" : connected ? "ready" : "degraded";
+            return Results.Json(
+                new { status, redis = connected ? "connected" : "unavailable", banCache = bans.IsLoaded ? "loaded" : "loading", activeBans = bans.Count },
+                statusCode: bans.IsLoaded ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
         });
         await app.StartAsync(cancellationToken);
         _app = app;

@@ -1,4 +1,5 @@
 using MdvGateway.Gateway.ClientIdentity;
+using MdvGateway.Gateway.IpBans;
 using MdvGateway.Gateway.RateLimiting;
 using MdvGateway.Gateway.Redis;
 
@@ -10,16 +11,29 @@ namespace MdvGateway.Gateway.Configuration;
 /// </summary>
 internal sealed class GatewaySettings
 {
-    private GatewaySettings(RedisOptions redis, ClientIpResolver clientIpResolver, RateLimitPolicySet rateLimits)
+    private GatewaySettings(RedisOptions redis, ClientIpOptions clientIp, RateLimitPolicySet rateLimits, IpBanOptions ipBans)
     {
         Redis = redis;
-        ClientIpResolver = clientIpResolver;
+        ClientIp = clientIp;
+        ClientIpResolver = new ClientIpResolver(NetworkList.Parse(clientIp.TrustedProxies), clientIp.IPv6PrefixLength);
         RateLimits = rateLimits;
+        IpBans = ipBans;
+        BanAllowlist = NetworkList.Parse(ipBans.Allowlist);
+        Strikes = new StrikePolicy(ipBans.StrikesBeforeBan, ipBans.StrikeWindow, ipBans.EffectiveBanDurations, ipBans.ForgetOffensesAfter);
     }
 
     public RedisOptions Redis { get; }
 
+    public ClientIpOptions ClientIp { get; }
+
     public ClientIpResolver ClientIpResolver { get; }
+
+    public IpBanOptions IpBans { get; }
+
+    /// <summary>Addresses never banned automatically.</summary>
+    public NetworkList BanAllowlist { get; }
+
+    public StrikePolicy Strikes { get; }
 
     public RateLimitPolicySet RateLimits { get; }
 
@@ -42,6 +56,9 @@ internal sealed class GatewaySettings
         var rateLimiting = Bind<RateLimitingOptions>(configuration, RateLimitingOptions.SectionName, structural, badPaths);
         RateLimitingOptionsValidator.Validate(rateLimiting, RoutePolicies(configuration), semantic);
 
+        var ipBans = Bind<IpBanOptions>(configuration, IpBanOptions.SectionName, structural, badPaths);
+        IpBanOptionsValidator.Validate(ipBans, semantic);
+
         var admin = Bind<Admin.AdminOptions>(configuration, Admin.AdminOptions.SectionName, structural, badPaths);
         Admin.AdminOptionsValidator.Validate(admin, semantic);
 
@@ -54,10 +71,7 @@ internal sealed class GatewaySettings
             return null;
         }
 
-        return new GatewaySettings(
-            redis,
-            new ClientIpResolver(NetworkList.Parse(clientIp.TrustedProxies), clientIp.IPv6PrefixLength),
-            RateLimitPolicySet.Create(rateLimiting));
+        return new GatewaySettings(redis, clientIp, RateLimitPolicySet.Create(rateLimiting), ipBans);
     }
 
     /// <summary>Route id → the <c>RateLimiterPolicy</c> it names.</summary>

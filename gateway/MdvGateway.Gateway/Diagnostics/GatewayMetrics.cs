@@ -17,7 +17,11 @@ internal sealed class GatewayMetrics
     private readonly Counter<long> _nearLimit;
     private readonly Histogram<double> _redisDuration;
     private readonly Counter<long> _redisErrors;
+    private readonly Counter<long> _bansIssued;
+    private readonly Counter<long> _banBlocked;
+    private readonly Counter<long> _strikes;
     private int _circuitState;
+    private Func<int> _activeBans = static () => 0;
 
     public GatewayMetrics(IMeterFactory meterFactory)
     {
@@ -28,6 +32,10 @@ internal sealed class GatewayMetrics
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1] });
         _redisErrors = meter.CreateCounter<long>("mdv.gateway.redis.errors", "{error}", "Redis calls on the request path that failed or timed out.");
         meter.CreateObservableGauge("mdv.gateway.redis.circuit_state", () => Volatile.Read(ref _circuitState), "{state}", "0 closed, 1 open, 2 half-open.");
+        _strikes = meter.CreateCounter<long>("mdv.gateway.bans.strikes", "{strike}", "Rate-limit rejections counted as strikes towards a ban.");
+        _bansIssued = meter.CreateCounter<long>("mdv.gateway.bans.issued", "{ban}", "Bans issued by this node, by origin and level.");
+        _banBlocked = meter.CreateCounter<long>("mdv.gateway.bans.blocked", "{request}", "Requests refused because the client is banned.");
+        meter.CreateObservableGauge("mdv.gateway.bans.active", () => _activeBans(), "{ban}", "Active bans in this node's cache.");
     }
 
     public void Decision(RateLimitDecision decision)
@@ -74,4 +82,14 @@ internal sealed class GatewayMetrics
     }
 
     public void CircuitState(CircuitState state) => Volatile.Write(ref _circuitState, (int)state);
+
+    public void Strike() => _strikes.Add(1);
+
+    public void BanIssued(string origin, int level)
+        => _bansIssued.Add(1, new TagList { { "origin", origin }, { "level", level } });
+
+    public void BanBlocked() => _banBlocked.Add(1);
+
+    /// <summary>Where the active-bans gauge reads from.</summary>
+    public void ObserveActiveBans(Func<int> count) => _activeBans = count;
 }

@@ -1,6 +1,7 @@
 using MdvGateway.Gateway.ClientIdentity;
 using MdvGateway.Gateway.Configuration;
 using MdvGateway.Gateway.Diagnostics;
+using MdvGateway.Gateway.IpBans;
 using Serilog;
 
 namespace MdvGateway.Gateway.RateLimiting;
@@ -28,9 +29,11 @@ internal sealed class DistributedRateLimitingMiddleware
     private readonly RateLimitEvaluator _evaluator;
     private readonly GatewayMetrics _metrics;
     private readonly IDiagnosticContext _diagnostics;
+    private readonly StrikeRecorder _strikes;
 
-    public DistributedRateLimitingMiddleware(RequestDelegate next, GatewaySettingsMonitor settings, RateLimitEvaluator evaluator, GatewayMetrics metrics, IDiagnosticContext diagnostics)
+    public DistributedRateLimitingMiddleware(RequestDelegate next, GatewaySettingsMonitor settings, RateLimitEvaluator evaluator, GatewayMetrics metrics, IDiagnosticContext diagnostics, StrikeRecorder strikes)
     {
+        _strikes = strikes;
         _next = next;
         _settings = settings;
         _evaluator = evaluator;
@@ -72,6 +75,12 @@ internal sealed class DistributedRateLimitingMiddleware
         switch (decision.Verdict)
         {
             case RateLimitVerdict.Rejected:
+                // Every rejection is a strike, except while Redis is known to be away (nowhere to count it).
+                if (decision.Source != DecisionSource.LocalFallback)
+                {
+                    await _strikes.RecordAsync(client, policy);
+                }
+
                 await RateLimitResponses.WriteRejectedAsync(context, decision);
                 return;
             case RateLimitVerdict.RejectedWithoutStore:

@@ -23,6 +23,24 @@ internal static class RedisKeys
     /// <summary>The sorted set RedisRateLimiting keeps for a partition (its own naming, mirrored here).</summary>
     public static string SlidingWindowSet(string partition) => string.Concat("rl:sw:{", partition, "}");
 
+    /// <summary>Field per ban target → the ban as JSON. All ban keys share the <c>{bans}</c> hash tag (one slot).</summary>
+    public static string BanData(string prefix) => prefix + ":{bans}:data";
+
+    /// <summary>Sorted set of ban targets scored by expiry (Unix ms, +inf when permanent): lists bans without SCAN.</summary>
+    public static string BanExpiry(string prefix) => prefix + ":{bans}:expiry";
+
+    /// <summary>Pub/sub channel on which every ban change is announced to every node.</summary>
+    public static string BanChannel(string prefix) => prefix + ":bans:events";
+
+    /// <summary>A client's strikes in the strike window (sorted set scored by Redis time).</summary>
+    public static string Strikes(string prefix, string clientKey) => string.Concat(prefix, ":{c:", clientKey, "}:strikes");
+
+    /// <summary>A client's offense level (counter that expires <c>ForgetOffensesAfter</c> after its last ban).</summary>
+    public static string OffenseLevel(string prefix, string clientKey) => string.Concat(prefix, ":{c:", clientKey, "}:offense");
+
+    /// <summary>Clients that earned strikes, scored by the time of their last one, for the offenders list.</summary>
+    public static string Offenders(string prefix) => prefix + ":{offenders}";
+
     /// <summary>
     /// A compact, stable, irreversible digest for partition values that must not be stored verbatim (API keys in headers)
     /// or may contain characters that would break the hash tag.

@@ -1,0 +1,213 @@
+using System.Text.Json;
+using MdvGateway.Gateway.Configuration;
+using MdvGateway.Gateway.Redis;
+using StackExchange.Redis;
+
+namespace MdvGateway.Gateway.IpBans;
+
+/// <summary>
+/// Bans in Redis: a hash of ban JSON and a sorted set of expiries (both under one hash tag, so each change is one
+/// atomic script even on Redis Cluster), strikes per client under the client's own hash tag, and a pub/sub channel
+/// that tells every node about each change. Every timestamp comes from Redis's <c>TIME</c>.
+/// </summary>
+internal sealed class RedisBanStore : IBanStore
+{
+    // KEYS: strikes, offense. ARGV: window ms, threshold, unique member, forget-offenses ms, ladder ms...
+    private const string StrikeScript = """
+        local t = redis.call('TIME')
+        local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        local window = tonumber(ARGV[1])
+        redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+        redis.call('ZADD', KEYS[1], now, ARGV[3])
+        local strikes = redis.call('ZCARD', KEYS[1])
+        if strikes < tonumber(ARGV[2]) then
+          redis.call('PEXPIRE', KEYS[1], window)
+          return {0, strikes, 0, 0, now}
+        end
+        redis.call('DEL', KEYS[1])
+        local level = redis.call('INCR', KEYS[2])
+        local rung = math.min(level, #ARGV - 4)
+        local duration = tonumber(ARGV[4 + rung])
+        redis.call('PEXPIRE', KEYS[2], duration + tonumber(ARGV[4]))
+        return {1, strikes, level, duration, now}
+        """;
+
+    // KEYS: data, expiry. ARGV: target, ban json, expiry score, channel, message, keep-longer flag.
+    private const string UpsertScript = """
+        if ARGV[6] == '1' then
+          local current = redis.call('ZSCORE', KEYS[2], ARGV[1])
+          if current then
+            if current == 'inf' then return 0 end
+            if ARGV[3] ~= '+inf' and tonumber(current) >= tonumber(ARGV[3]) then return 0 end
+          end
+        end
+        redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+        redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+        redis.call('PUBLISH', ARGV[4], ARGV[5])
+        return 1
+        """;
+
+    // KEYS: data, expiry. ARGV: target, channel, message.
+    private const string RemoveScript = """
+        local removed = redis.call('HDEL', KEYS[1], ARGV[1])
+        redis.call('ZREM', KEYS[2], ARGV[1])
+        if removed == 1 then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
+        return removed
+        """;
+
+    // KEYS: data, expiry. Drops expired bans; returns the live ones.
+    private const string ActiveScript = """
+        local t = redis.call('TIME')
+        local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)
+        for _, target in ipairs(expired) do redis.call('HDEL', KEYS[1], target) end
+        redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+        return redis.call('HVALS', KEYS[1])
+        """;
+
+    private readonly RedisConnection _connection;
+    private readonly GatewaySettingsMonitor _settings;
+
+    public RedisBanStore(RedisConnection connection, GatewaySettingsMonitor settings)
+    {
+        _connection = connection;
+        _settings = settings;
+    }
+
+    private string Prefix => _settings.Current.Redis.KeyPrefix;
+
+    public async Task<StrikeResult> RecordStrikeAsync(string clientKey, StrikePolicy policy)
+    {
+        var db = await DatabaseAsync();
+        var args = new RedisValue[4 + policy.BanDurations.Count];
+        args[0] = (long)policy.StrikeWindow.TotalMilliseconds;
+        args[1] = policy.StrikesBeforeBan;
+        args[2] = Guid.NewGuid().ToString("N");
+        args[3] = (long)policy.ForgetOffensesAfter.TotalMilliseconds;
+        for (var i = 0; i < policy.BanDurations.Count; i++)
+        {
+            args[4 + i] = (long)policy.BanDurations[i].TotalMilliseconds;
+        }
+
+        var result = (RedisValue[])(await db.ScriptEvaluateAsync(
+            StrikeScript,
+            [RedisKeys.Strikes(Prefix, clientKey), RedisKeys.OffenseLevel(Prefix, clientKey)],
+            args))!;
+        var now = DateTimeOffset.FromUnixTimeMilliseconds((long)result[4]);
+        db.SortedSetAdd(RedisKeys.Offenders(Prefix), clientKey, (long)result[4], CommandFlags.FireAndForget);
+        return new StrikeResult((long)result[0] == 1, (int)result[1], (int)result[2], TimeSpan.FromMilliseconds((long)result[3]), now);
+    }
+
+    public async Task<bool> UpsertAsync(Ban ban, bool keepLonger)
+    {
+        var db = await DatabaseAsync();
+        var json = JsonSerializer.Serialize(ban, BanJson.Default.Ban);
+        var message = JsonSerializer.Serialize(new BanEvent(BanEvent.Upsert, ban.Target, ban), BanJson.Default.BanEvent);
+        var written = await db.ScriptEvaluateAsync(
+            UpsertScript,
+            [RedisKeys.BanData(Prefix), RedisKeys.BanExpiry(Prefix)],
+            [ban.Target, json, ExpiryScore(ban), RedisKeys.BanChannel(Prefix), message, keepLonger ? "1" : "0"]);
+        return (long)written == 1;
+    }
+
+    public async Task<bool> RemoveAsync(string target)
+    {
+        var db = await DatabaseAsync();
+        var message = JsonSerializer.Serialize(new BanEvent(BanEvent.Delete, target, null), BanJson.Default.BanEvent);
+        var removed = await db.ScriptEvaluateAsync(
+            RemoveScript,
+            [RedisKeys.BanData(Prefix), RedisKeys.BanExpiry(Prefix)],
+            [target, RedisKeys.BanChannel(Prefix), message]);
+        return (long)removed == 1;
+    }
+
+    public async Task ClearOffensesAsync(string clientKey, bool resetLevel)
+    {
+        var db = await DatabaseAsync();
+        await db.KeyDeleteAsync(RedisKeys.Strikes(Prefix, clientKey));
+        if (resetLevel)
+        {
+            await db.KeyDeleteAsync(RedisKeys.OffenseLevel(Prefix, clientKey));
+            await db.SortedSetRemoveAsync(RedisKeys.Offenders(Prefix), clientKey);
+        }
+    }
+
+    public async Task<IReadOnlyList<Ban>> GetActiveAsync()
+    {
+        var db = await DatabaseAsync();
+        var values = (RedisValue[])(await db.ScriptEvaluateAsync(ActiveScript, [RedisKeys.BanData(Prefix), RedisKeys.BanExpiry(Prefix)]))!;
+        var bans = new List<Ban>(values.Length);
+        foreach (var value in values)
+        {
+            if (JsonSerializer.Deserialize((string)value!, BanJson.Default.Ban) is { } ban)
+            {
+                bans.Add(ban);
+            }
+        }
+
+        return bans;
+    }
+
+    public async Task<Ban?> GetAsync(string target)
+    {
+        var db = await DatabaseAsync();
+        var value = await db.HashGetAsync(RedisKeys.BanData(Prefix), target);
+        if (value.IsNull || JsonSerializer.Deserialize((string)value!, BanJson.Default.Ban) is not { } ban)
+        {
+            return null;
+        }
+
+        return ban.IsActiveAt(await GetTimeAsync()) ? ban : null;
+    }
+
+    public async Task<IReadOnlyList<Offender>> GetOffendersAsync(int top)
+    {
+        var db = await DatabaseAsync();
+        var now = await GetTimeAsync();
+        var window = _settings.Current.IpBans.StrikeWindow;
+        var candidates = await db.SortedSetRangeByRankWithScoresAsync(RedisKeys.Offenders(Prefix), 0, Math.Max(0, (top * 4) - 1), Order.Descending);
+        var offenders = new List<Offender>();
+        foreach (var candidate in candidates)
+        {
+            var client = (string)candidate.Element!;
+            var strikesKey = RedisKeys.Strikes(Prefix, client);
+            var strikes = await db.SortedSetLengthAsync(strikesKey, (now - window).ToUnixTimeMilliseconds(), double.PositiveInfinity);
+            var level = (int?)(long?)await db.StringGetAsync(RedisKeys.OffenseLevel(Prefix, client)) ?? 0;
+            if (strikes == 0 && level == 0)
+            {
+                // Strikes aged out and no offense remembered: no longer an offender.
+                await db.SortedSetRemoveAsync(RedisKeys.Offenders(Prefix), client, CommandFlags.FireAndForget);
+                continue;
+            }
+
+            offenders.Add(new Offender(client, (int)strikes, level, DateTimeOffset.FromUnixTimeMilliseconds((long)candidate.Score)));
+            if (offenders.Count == top)
+            {
+                break;
+            }
+        }
+
+        return offenders;
+    }
+
+    public async Task<DateTimeOffset> GetTimeAsync()
+    {
+        var multiplexer = await ConnectedAsync();
+        var server = multiplexer.GetServers().FirstOrDefault(s => s.IsConnected && !s.IsReplica)
+                     ?? throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, CommandFlags.None, "No connected Redis primary", null, CommandStatus.Unknown);
+        return new DateTimeOffset(await server.TimeAsync(), TimeSpan.Zero);
+    }
+
+    private static RedisValue ExpiryScore(Ban ban)
+        => ban.ExpiresAt is { } end ? end.ToUnixTimeMilliseconds() : "+inf";
+
+    private async Task<IDatabase> DatabaseAsync() => (await ConnectedAsync()).GetDatabase();
+
+    private async Task<IConnectionMultiplexer> ConnectedAsync()
+    {
+        var multiplexer = _connection.TryGet() ?? await _connection.GetAsync();
+        return multiplexer.IsConnected
+            ? multiplexer
+            : throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, CommandFlags.None, "Redis is not connected", null, CommandStatus.Unknown);
+    }
+}
