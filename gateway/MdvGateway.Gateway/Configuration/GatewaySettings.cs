@@ -11,8 +11,9 @@ namespace MdvGateway.Gateway.Configuration;
 /// </summary>
 internal sealed class GatewaySettings
 {
-    private GatewaySettings(RedisOptions redis, ClientIpOptions clientIp, RateLimitPolicySet rateLimits, IpBanOptions ipBans)
+    private GatewaySettings(RedisOptions redis, ClientIpOptions clientIp, RateLimitPolicySet rateLimits, IpBanOptions ipBans, Admin.AdminOptions admin)
     {
+        Admin = admin;
         Redis = redis;
         ClientIp = clientIp;
         ClientIpResolver = new ClientIpResolver(NetworkList.Parse(clientIp.TrustedProxies), clientIp.IPv6PrefixLength);
@@ -23,6 +24,9 @@ internal sealed class GatewaySettings
     }
 
     public RedisOptions Redis { get; }
+
+    /// <summary>The admin listener's settings; its URLs are read once at start, its keys on every reload.</summary>
+    public Admin.AdminOptions Admin { get; }
 
     public ClientIpOptions ClientIp { get; }
 
@@ -71,7 +75,7 @@ internal sealed class GatewaySettings
             return null;
         }
 
-        return new GatewaySettings(redis, clientIp, RateLimitPolicySet.Create(rateLimiting), ipBans);
+        return new GatewaySettings(redis, clientIp, RateLimitPolicySet.Create(rateLimiting), ipBans, admin);
     }
 
     /// <summary>Route id → the <c>RateLimiterPolicy</c> it names.</summary>

@@ -14,7 +14,7 @@ public sealed class AdminListenerTests(UpstreamFixture fixture) : IClassFixture<
         using var publicClient = new HttpClient { BaseAddress = new Uri(gateway.Address) };
 
         using var live = await admin.GetAsync("/health/live");
-        using var ready = await admin.GetAsync("/health/ready");
+        using var ready = await Eventually.GetAsync(admin, "/health/ready", r => r.StatusCode == HttpStatusCode.OK);
         using var onPublic = await publicClient.GetAsync("/health/live");
 
         Assert.Equal(HttpStatusCode.OK, live.StatusCode);

@@ -14,6 +14,9 @@ public sealed class GatewayConfig
         Values["Redis:Configuration"] = TestEnvironment.Redis;
         Values["Redis:KeyPrefix"] = KeyPrefix;
         Values["Serilog:MinimumLevel:Default"] = "Warning";
+
+        // Rate-limit tests look at limits alone; ban tests turn bans on and set their own ladder.
+        Values["IpBans:Enabled"] = "false";
         Values["ReverseProxy:Clusters:app:Destinations:d1:Address"] = upstreamAddress.TrimEnd('/') + "/";
     }
 

@@ -124,7 +124,7 @@ public sealed class RateLimitEnforcementTests(UpstreamFixture fixture) : IClassF
 
         var redis = await ConnectionMultiplexer.ConnectAsync(TestEnvironment.Redis);
         await using var _ = redis;
-        var keys = redis.GetServer(redis.GetEndPoints()[0]).Keys(pattern: $"*{config.KeyPrefix}*").Select(k => k.ToString()).ToList();
+        var keys = redis.GetServer(redis.GetEndPoints()[0]).Keys(pattern: $"rl:sw:*{config.KeyPrefix}*").Select(k => k.ToString()).ToList();
         Assert.NotEmpty(keys);
         Assert.DoesNotContain(keys, k => k.Contains("secret", StringComparison.Ordinal));
         Assert.All(keys, k => Assert.StartsWith("rl:sw:{" + config.KeyPrefix + ":partner:", k, StringComparison.Ordinal));
