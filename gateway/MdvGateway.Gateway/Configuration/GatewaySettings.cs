@@ -1,3 +1,4 @@
+using MdvGateway.Gateway.Admin;
 using MdvGateway.Gateway.ClientIdentity;
 using MdvGateway.Gateway.IpBans;
 using MdvGateway.Gateway.RateLimiting;
@@ -11,7 +12,7 @@ namespace MdvGateway.Gateway.Configuration;
 /// </summary>
 internal sealed class GatewaySettings
 {
-    private GatewaySettings(RedisOptions redis, ClientIpOptions clientIp, RateLimitPolicySet rateLimits, IpBanOptions ipBans, Admin.AdminOptions admin)
+    private GatewaySettings(RedisOptions redis, ClientIpOptions clientIp, RateLimitPolicySet rateLimits, IpBanOptions ipBans, AdminOptions admin)
     {
         Admin = admin;
         Redis = redis;
@@ -26,7 +27,7 @@ internal sealed class GatewaySettings
     public RedisOptions Redis { get; }
 
     /// <summary>The admin listener's settings; its URLs are read once at start, its keys on every reload.</summary>
-    public Admin.AdminOptions Admin { get; }
+    public AdminOptions Admin { get; }
 
     public ClientIpOptions ClientIp { get; }
 
@@ -63,8 +64,8 @@ internal sealed class GatewaySettings
         var ipBans = Bind<IpBanOptions>(configuration, IpBanOptions.SectionName, structural, badPaths);
         IpBanOptionsValidator.Validate(ipBans, semantic);
 
-        var admin = Bind<Admin.AdminOptions>(configuration, Admin.AdminOptions.SectionName, structural, badPaths);
-        Admin.AdminOptionsValidator.Validate(admin, semantic);
+        var admin = Bind<AdminOptions>(configuration, AdminOptions.SectionName, structural, badPaths);
+        AdminOptionsValidator.Validate(admin, semantic);
 
         var found = structural
             .Concat(semantic.Where(problem => !badPaths.Exists(bad => problem.StartsWith(bad + ":", StringComparison.OrdinalIgnoreCase))))
