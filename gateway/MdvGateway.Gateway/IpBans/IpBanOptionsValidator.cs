@@ -25,9 +25,9 @@ internal static class IpBanOptionsValidator
             }
         }
 
-        if (options.ForgetOffensesAfter < TimeSpan.FromMinutes(1) || options.ForgetOffensesAfter > TimeSpan.FromDays(3650))
+        if (options.ForgetOffensesAfter < TimeSpan.FromSeconds(1) || options.ForgetOffensesAfter > TimeSpan.FromDays(3650))
         {
-            problems.Add($"{s}:ForgetOffensesAfter: {options.ForgetOffensesAfter} must be between 00:01:00 and 3650.00:00:00");
+            problems.Add($"{s}:ForgetOffensesAfter: {options.ForgetOffensesAfter} must be between 00:00:01 and 3650.00:00:00");
         }
 
         for (var i = 0; i < options.Allowlist.Count; i++)
