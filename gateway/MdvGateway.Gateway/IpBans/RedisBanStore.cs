@@ -78,7 +78,7 @@ internal sealed class RedisBanStore : IBanStore
 
     public async Task<StrikeResult> RecordStrikeAsync(string clientKey, StrikePolicy policy)
     {
-        var db = await DatabaseAsync();
+        var db = Database();
         var args = new RedisValue[4 + policy.BanDurations.Count];
         args[0] = (long)policy.StrikeWindow.TotalMilliseconds;
         args[1] = policy.StrikesBeforeBan;
@@ -100,7 +100,7 @@ internal sealed class RedisBanStore : IBanStore
 
     public async Task<bool> UpsertAsync(Ban ban, bool keepLonger)
     {
-        var db = await DatabaseAsync();
+        var db = Database();
         var json = JsonSerializer.Serialize(ban, BanJson.Default.Ban);
         var message = JsonSerializer.Serialize(new BanEvent(BanEvent.Upsert, ban.Target, ban), BanJson.Default.BanEvent);
         var written = await db.ScriptEvaluateAsync(
@@ -112,7 +112,7 @@ internal sealed class RedisBanStore : IBanStore
 
     public async Task<bool> RemoveAsync(string target)
     {
-        var db = await DatabaseAsync();
+        var db = Database();
         var message = JsonSerializer.Serialize(new BanEvent(BanEvent.Delete, target, null), BanJson.Default.BanEvent);
         var removed = await db.ScriptEvaluateAsync(
             RemoveScript,
@@ -123,7 +123,7 @@ internal sealed class RedisBanStore : IBanStore
 
     public async Task ClearOffensesAsync(string clientKey, bool resetLevel)
     {
-        var db = await DatabaseAsync();
+        var db = Database();
         await db.KeyDeleteAsync(RedisKeys.Strikes(Prefix, clientKey));
         if (resetLevel)
         {
@@ -134,7 +134,7 @@ internal sealed class RedisBanStore : IBanStore
 
     public async Task<IReadOnlyList<Ban>> GetActiveAsync()
     {
-        var db = await DatabaseAsync();
+        var db = Database();
         var values = (RedisValue[])(await db.ScriptEvaluateAsync(ActiveScript, [RedisKeys.BanData(Prefix), RedisKeys.BanExpiry(Prefix)]))!;
         var bans = new List<Ban>(values.Length);
         foreach (var value in values)
@@ -150,7 +150,7 @@ internal sealed class RedisBanStore : IBanStore
 
     public async Task<Ban?> GetAsync(string target)
     {
-        var db = await DatabaseAsync();
+        var db = Database();
         var value = await db.HashGetAsync(RedisKeys.BanData(Prefix), target);
         if (value.IsNull || JsonSerializer.Deserialize((string)value!, BanJson.Default.Ban) is not { } ban)
         {
@@ -162,7 +162,7 @@ internal sealed class RedisBanStore : IBanStore
 
     public async Task<IReadOnlyList<Offender>> GetOffendersAsync(int top)
     {
-        var db = await DatabaseAsync();
+        var db = Database();
         var now = await GetTimeAsync();
         var window = _settings.Current.IpBans.StrikeWindow;
         var candidates = await db.SortedSetRangeByRankWithScoresAsync(RedisKeys.Offenders(Prefix), 0, Math.Max(0, (top * 4) - 1), Order.Descending);
@@ -192,7 +192,7 @@ internal sealed class RedisBanStore : IBanStore
 
     public async Task<DateTimeOffset> GetTimeAsync()
     {
-        var multiplexer = await ConnectedAsync();
+        var multiplexer = _connection.GetConnected();
         var server = multiplexer.GetServers().FirstOrDefault(s => s.IsConnected && !s.IsReplica)
                      ?? throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, CommandFlags.None, "No connected Redis primary", null, CommandStatus.Unknown);
         return new DateTimeOffset(await server.TimeAsync(), TimeSpan.Zero);
@@ -201,13 +201,6 @@ internal sealed class RedisBanStore : IBanStore
     private static RedisValue ExpiryScore(Ban ban)
         => ban.ExpiresAt is { } end ? end.ToUnixTimeMilliseconds() : "+inf";
 
-    private async Task<IDatabase> DatabaseAsync() => (await ConnectedAsync()).GetDatabase();
-
-    private async Task<IConnectionMultiplexer> ConnectedAsync()
-    {
-        var multiplexer = _connection.TryGet() ?? await _connection.GetAsync();
-        return multiplexer.IsConnected
-            ? multiplexer
-            : throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, CommandFlags.None, "Redis is not connected", null, CommandStatus.Unknown);
-    }
+    /// <summary>Fails at once while Redis is away: callers apply their own fallback rather than wait.</summary>
+    private IDatabase Database() => _connection.GetConnected().GetDatabase();
 }

@@ -80,10 +80,10 @@ internal sealed partial class RateLimitEvaluator
         var started = Stopwatch.GetTimestamp();
         try
         {
-            var timeout = TimeSpan.FromMilliseconds(settings.Redis.TimeoutMs);
+            // The wait is bounded by the Redis client's own timeout (Redis:TimeoutMs, see RedisConnection).
             if (limits.Length == 1)
             {
-                outcomes[0] = await _store.AcquireAsync(partitions[0], limits[0]).WaitAsync(timeout);
+                outcomes[0] = await _store.AcquireAsync(partitions[0], limits[0]);
             }
             else
             {
@@ -93,7 +93,7 @@ internal sealed partial class RateLimitEvaluator
                     pending[i] = _store.AcquireAsync(partitions[i], limits[i]);
                 }
 
-                var all = await Task.WhenAll(pending).WaitAsync(timeout);
+                var all = await Task.WhenAll(pending);
                 all.CopyTo(outcomes, 0);
             }
 

@@ -22,11 +22,7 @@ internal sealed class RedisSlidingWindowStore : IRateLimitStore
 
     public async Task<LimitOutcome> AcquireAsync(string partition, RateLimit limit)
     {
-        var multiplexer = _connection.TryGet() ?? await _connection.GetAsync();
-        if (!multiplexer.IsConnected)
-        {
-            throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, CommandFlags.None, "Redis is not connected", null, CommandStatus.Unknown);
-        }
+        var multiplexer = _connection.GetConnected();
 
         var options = new RedisSlidingWindowRateLimiterOptions
         {

@@ -20,6 +20,15 @@ internal sealed partial class RedisConnection : IAsyncDisposable
     /// <summary>The multiplexer; connecting in the background if Redis is not there yet.</summary>
     public Task<IConnectionMultiplexer> GetAsync() => _connect.Value;
 
+    /// <summary>
+    /// The multiplexer, connected, for the request path: throws at once (never waits for a connection attempt) when
+    /// Redis is not there, so the caller can apply its fallback.
+    /// </summary>
+    public IConnectionMultiplexer GetConnected()
+        => TryGet() is { IsConnected: true } multiplexer
+            ? multiplexer
+            : throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, CommandFlags.None, "Redis is not connected", null, CommandStatus.Unknown);
+
     /// <summary>The multiplexer if the first connection attempt has finished, else null.</summary>
     public IConnectionMultiplexer? TryGet()
         => _connect.IsValueCreated && _connect.Value.IsCompletedSuccessfully ? _connect.Value.Result : null;
@@ -30,8 +39,12 @@ internal sealed partial class RedisConnection : IAsyncDisposable
         options.AbortOnConnectFail = false;
         options.BacklogPolicy = BacklogPolicy.FailFast;
         options.ConnectTimeout = Math.Max(options.ConnectTimeout == 5000 ? 2000 : options.ConnectTimeout, timeoutMs);
-        options.AsyncTimeout = Math.Max(timeoutMs, 1000);
+        // The request path's bound on Redis is enforced by the client itself: async commands time out after
+        // TimeoutMs, checked on a heartbeat frequent enough that none waits much longer. This costs nothing per
+        // request, unlike a timer per call.
+        options.AsyncTimeout = timeoutMs;
         options.SyncTimeout = Math.Max(timeoutMs, 1000);
+        options.HeartbeatInterval = TimeSpan.FromMilliseconds(Math.Clamp(timeoutMs / 2, 50, 1000));
         options.ClientName ??= "mdv-gateway";
         var multiplexer = await ConnectionMultiplexer.ConnectAsync(options);
         multiplexer.ConnectionFailed += (_, e) =>
