@@ -44,6 +44,7 @@ public static class GatewayApplication
         app.UseIpBans();
         app.MapReverseProxy(proxy =>
         {
+            proxy.UseMiddleware<UpstreamErrorMiddleware>();
             proxy.UseDistributedRateLimiting();
             proxy.UseSessionAffinity();
             proxy.UseLoadBalancing();

@@ -24,13 +24,19 @@ public sealed class UpstreamServer : IAsyncDisposable
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         var app = builder.Build();
         var server = new UpstreamServer(app);
-        app.Run(context =>
+        app.Run(async context =>
         {
+            if (context.Request.Path.StartsWithSegments("/slow", StringComparison.Ordinal)
+                || context.Request.Path.Value?.Contains("/slow/", StringComparison.Ordinal) == true)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(5), context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+
             server.Requests.Enqueue(new RecordedRequest(
                 context.Request.Path.Value ?? string.Empty,
                 context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase)));
             context.Response.Headers["RateLimit"] = "\"upstream-says\";r=999;t=1";
-            return context.Response.WriteAsync("upstream ok");
+            await context.Response.WriteAsync("upstream ok");
         });
         await app.StartAsync();
         return server;

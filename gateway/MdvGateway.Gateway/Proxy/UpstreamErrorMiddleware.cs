@@ -1,0 +1,65 @@
+using Yarp.ReverseProxy.Forwarder;
+
+namespace MdvGateway.Gateway.Proxy;
+
+/// <summary>
+/// Gives upstream failures a body: YARP answers 502/504 with an empty response; clients get problem+json saying
+/// whether the upstream was unreachable or too slow. Errors after the response started cannot be rewritten and
+/// are left to YARP (it aborts the connection).
+/// </summary>
+internal sealed partial class UpstreamErrorMiddleware
+{
+    public const string UnavailableType = "urn:mdvgateway:problem:upstream-unavailable";
+    public const string TimeoutType = "urn:mdvgateway:problem:upstream-timeout";
+
+    private readonly RequestDelegate _next;
+    private readonly ILogger<UpstreamErrorMiddleware> _logger;
+
+    public UpstreamErrorMiddleware(RequestDelegate next, ILogger<UpstreamErrorMiddleware> logger)
+    {
+        _next = next;
+        _logger = logger;
+    }
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        await _next(context);
+
+        var error = context.Features.Get<IForwarderErrorFeature>();
+        if (error is null || context.Response.HasStarted)
+        {
+            return;
+        }
+
+        var route = context.GetReverseProxyFeature().Route.Config.RouteId;
+        Log.UpstreamFailed(_logger, route, error.Error.ToString());
+        switch (error.Error)
+        {
+            case ForwarderError.RequestTimedOut:
+                await ProblemResponse.WriteAsync(context, StatusCodes.Status504GatewayTimeout, TimeoutType, "Upstream timed out",
+                    "The upstream service did not answer in time.");
+                break;
+            case ForwarderError.NoAvailableDestinations:
+                await ProblemResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, UnavailableType, "No healthy upstream",
+                    "Every destination of this route is unhealthy or none is configured.");
+                break;
+            case ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled:
+                // The client went away; nobody is listening for a body.
+                break;
+            case ForwarderError.RequestBodyClient or ForwarderError.UpgradeRequestClient:
+                await ProblemResponse.WriteAsync(context, StatusCodes.Status400BadRequest, "urn:mdvgateway:problem:bad-request-body", "Bad request body",
+                    "The request body could not be read.");
+                break;
+            default:
+                await ProblemResponse.WriteAsync(context, StatusCodes.Status502BadGateway, UnavailableType, "Upstream unavailable",
+                    "The upstream service could not be reached or failed to answer.");
+                break;
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 6001, Level = LogLevel.Warning, Message = "Upstream of route {RouteId} failed: {Error}")]
+        public static partial void UpstreamFailed(ILogger logger, string routeId, string error);
+    }
+}
