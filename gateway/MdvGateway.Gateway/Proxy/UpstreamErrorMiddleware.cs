@@ -46,6 +46,10 @@ internal sealed partial class UpstreamErrorMiddleware
             case ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled:
                 // The client went away; nobody is listening for a body.
                 break;
+            case ForwarderError.RequestBodyClient when IsBodyTooLarge(error.Exception):
+                await ProblemResponse.WriteAsync(context, StatusCodes.Status413PayloadTooLarge, "urn:mdvgateway:problem:body-too-large", "Request body too large",
+                    "The request body exceeds the size this route accepts.");
+                break;
             case ForwarderError.RequestBodyClient or ForwarderError.UpgradeRequestClient:
                 await ProblemResponse.WriteAsync(context, StatusCodes.Status400BadRequest, "urn:mdvgateway:problem:bad-request-body", "Bad request body",
                     "The request body could not be read.");
@@ -55,6 +59,19 @@ internal sealed partial class UpstreamErrorMiddleware
                     "The upstream service could not be reached or failed to answer.");
                 break;
         }
+    }
+
+    private static bool IsBodyTooLarge(Exception? exception)
+    {
+        for (var current = exception; current is not null; current = current.InnerException)
+        {
+            if (current is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge })
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static partial class Log

@@ -37,4 +37,22 @@ public sealed class UpstreamErrorTests(UpstreamFixture fixture) : IClassFixture<
         Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
         Assert.Contains("urn:mdvgateway:problem:upstream-timeout", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task BodyLargerThanTheRoutesLimit_Is413WithProblemBody_AndNeverReachesTheUpstream()
+    {
+        var config = new GatewayConfig(fixture.Upstream.Address)
+            .Route("upload", "/upload", "Disable")
+            .Set("ReverseProxy:Routes:upload:MaxRequestBodySize", "1024");
+        await using var gateway = await GatewayServer.StartAsync(config.Values);
+        using var client = TestClients.From("127.0.30.3", gateway.Address);
+        var marker = "/upload/" + config.KeyPrefix;
+
+        using var response = await client.PostAsync(marker, new ByteArrayContent(new byte[64 * 1024]));
+        using var small = await client.PostAsync(marker + "/small", new ByteArrayContent(new byte[100]));
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Contains("urn:mdvgateway:problem:body-too-large", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, small.StatusCode);
+    }
 }
