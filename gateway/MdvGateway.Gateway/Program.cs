@@ -1,5 +1,11 @@
 using MdvGateway.Gateway;
+using MdvGateway.Gateway.Admin;
 using MdvGateway.Gateway.Configuration;
+
+if (HashKeyCommand.Matches(args))
+{
+    return HashKeyCommand.Run(args, Console.In, Console.Out, Console.Error);
+}
 
 try
 {

@@ -42,7 +42,21 @@ internal sealed partial class AdminListener : IHostedService, IAsyncDisposable
         builder.Services.AddSingleton(_gatewayServices.GetRequiredService<GatewaySettingsMonitor>());
         builder.Services.AddSingleton(_gatewayServices.GetRequiredService<RedisConnection>());
         builder.Services.AddSingleton(_gatewayServices.GetRequiredService<IpBans.BanCache>());
+        builder.Services.AddSingleton(_gatewayServices.GetRequiredService<IpBans.IBanStore>());
+        builder.Services.AddSingleton(_gatewayServices.GetRequiredService<TimeProvider>());
+        builder.Services.AddSingleton(_gatewayServices.GetRequiredService<Diagnostics.GatewayMetrics>());
+        builder.Services.AddSingleton<FailedAuthenticationLimiter>();
+        builder.Services.AddSingleton<StoreConnection>();
+        builder.Services.AddSingleton<BanAdministration>();
+        builder.Services.AddSingleton<AdminInformation>();
         var app = builder.Build();
+
+        // Errors first (so every refusal is problem+json), then routing, then keys: authentication needs to know the
+        // endpoint's role, and must run before any handler reads the body.
+        app.UseMiddleware<AdminErrorMiddleware>();
+        app.UseStatusCodePages(static context => AdminProblems.ForEmptyStatus(context.HttpContext));
+        app.UseRouting();
+        app.UseMiddleware<ApiKeyAuthenticationMiddleware>();
         app.MapGet("/health/live", static () => Results.Ok(new { status = "live" }));
         app.MapGet("/health/ready", static (RedisConnection redis, IpBans.BanCache bans) =>
         {
@@ -54,6 +68,7 @@ internal sealed partial class AdminListener : IHostedService, IAsyncDisposable
                 new { status, redis = connected ? "connected" : "unavailable", banCache = bans.IsLoaded ? "loaded" : "loading", activeBans = bans.Count },
                 statusCode: bans.IsLoaded ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
         });
+        app.MapAdminApi();
         await app.StartAsync(cancellationToken);
         _app = app;
         if (_logger.IsEnabled(LogLevel.Information))

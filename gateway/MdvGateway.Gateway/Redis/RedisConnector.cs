@@ -1,12 +1,24 @@
 namespace MdvGateway.Gateway.Redis;
 
-/// <summary>Starts connecting at start-up (without waiting for it) so the first request does not pay for it.</summary>
+/// <summary>
+/// Connects at start-up, before the server takes traffic: the first requests must be counted in Redis like all the
+/// others, not by the per-node fallback. An unreachable Redis delays start-up by at most the connect timeout; the
+/// gateway then starts anyway and keeps trying in the background.
+/// </summary>
 internal sealed class RedisConnector(RedisConnection connection) : IHostedService
 {
-    public Task StartAsync(CancellationToken cancellationToken)
+    private static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(10);
+
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
-        _ = connection.GetAsync();
-        return Task.CompletedTask;
+        try
+        {
+            await connection.GetAsync().WaitAsync(MaxWait, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            // RedisConnection logs the state; limits fall back per WhenStoreUnavailable until Redis answers.
+        }
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

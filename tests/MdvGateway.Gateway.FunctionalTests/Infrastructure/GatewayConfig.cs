@@ -13,6 +13,10 @@ public sealed class GatewayConfig
         Values["Admin:Urls"] = "http://127.0.0.1:0";
         Values["Redis:Configuration"] = TestEnvironment.Redis;
         Values["Redis:KeyPrefix"] = KeyPrefix;
+
+        // Test machines are shared and busy; a request-path timeout tuned for production would turn a slow moment
+        // into a fallback decision and a flaky test. Tests about Redis failures point at a dead port instead.
+        Values["Redis:TimeoutMs"] = "5000";
         Values["Serilog:MinimumLevel:Default"] = "Warning";
 
         // Rate-limit tests look at limits alone; ban tests turn bans on and set their own ladder.

@@ -1,0 +1,159 @@
+using System.Net;
+using MdvGateway.Gateway.ClientIdentity;
+using MdvGateway.Gateway.Configuration;
+using MdvGateway.Gateway.IpBans;
+using Microsoft.Extensions.Primitives;
+using Microsoft.Net.Http.Headers;
+
+namespace MdvGateway.Gateway.Admin;
+
+/// <summary>
+/// Authenticates and authorises requests to endpoints that carry an <see cref="AdminRoleRequirement"/>: the key comes
+/// from <c>Authorization: ApiKey &lt;key&gt;</c> or <c>X-Api-Key</c>, is checked against the keys in force (they reload
+/// with the configuration), and failures are limited per client address. Neither the key nor its hash is ever
+/// logged.
+/// </summary>
+internal sealed partial class ApiKeyAuthenticationMiddleware
+{
+    public const string ApiKeyHeader = "X-Api-Key";
+    public const string Scheme = "ApiKey";
+
+    private readonly RequestDelegate _next;
+    private readonly GatewaySettingsMonitor _settings;
+    private readonly FailedAuthenticationLimiter _failures;
+    private readonly ILogger<ApiKeyAuthenticationMiddleware> _logger;
+    private CompiledKeys? _keys;
+
+    public ApiKeyAuthenticationMiddleware(RequestDelegate next, GatewaySettingsMonitor settings, FailedAuthenticationLimiter failures, ILogger<ApiKeyAuthenticationMiddleware> logger)
+    {
+        _next = next;
+        _settings = settings;
+        _failures = failures;
+        _logger = logger;
+    }
+
+    public Task InvokeAsync(HttpContext context)
+    {
+        var requirement = context.GetEndpoint()?.Metadata.GetMetadata<AdminRoleRequirement>();
+        if (requirement is null)
+        {
+            return _next(context);
+        }
+
+        var settings = _settings.Current;
+        var admin = settings.Admin;
+        var client = ClientKey(context.Connection.RemoteIpAddress, settings.ClientIp.IPv6PrefixLength);
+        if (_failures.LockedOutFor(client, admin.AuthFailureLimit, admin.AuthFailureWindow) is { } lockedFor)
+        {
+            return AdminProblems.TooManyFailures(context, lockedFor);
+        }
+
+        switch (ReadKey(context.Request.Headers, out var presented))
+        {
+            case KeyPresence.Missing:
+                return AdminProblems.Unauthorized(context, $"Send an admin API key as 'Authorization: {Scheme} <key>' or '{ApiKeyHeader}: <key>'.");
+            case KeyPresence.Ambiguous:
+                return AdminProblems.BadRequest(context, $"Send the key once, in either 'Authorization: {Scheme}' or '{ApiKeyHeader}'.");
+        }
+
+        var caller = Keys(admin).Verify(presented);
+        if (caller is null)
+        {
+            var locked = _failures.RecordFailure(client, admin.AuthFailureLimit, admin.AuthFailureWindow);
+            if (locked is { } duration)
+            {
+                Log.LockedOut(_logger, client, admin.AuthFailureLimit, (long)Math.Ceiling(duration.TotalSeconds));
+            }
+            else
+            {
+                Log.AuthenticationFailed(_logger, client);
+            }
+
+            return AdminProblems.Unauthorized(context, "The API key is not valid.");
+        }
+
+        if (!caller.HasRole(requirement.Role))
+        {
+            Log.Forbidden(_logger, caller.Name, requirement.Role, context.Request.Method, context.Request.Path.Value ?? string.Empty);
+            return AdminProblems.Forbidden(context, requirement.Role);
+        }
+
+        context.Features.Set(caller);
+        return _next(context);
+    }
+
+    internal static KeyPresence ReadKey(IHeaderDictionary headers, out string key)
+    {
+        key = string.Empty;
+        string? fromAuthorization = null;
+        if (headers.TryGetValue(HeaderNames.Authorization, out var authorization))
+        {
+            if (authorization.Count > 1)
+            {
+                return KeyPresence.Ambiguous;
+            }
+
+            // Another scheme (Bearer, Basic) is not an API key: answered 401 like no key, and not counted as a guess.
+            var value = authorization.ToString();
+            if (value.Length > Scheme.Length && value.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase) && value[Scheme.Length] == ' ')
+            {
+                fromAuthorization = value[(Scheme.Length + 1)..].Trim();
+            }
+        }
+
+        var fromHeader = headers.TryGetValue(ApiKeyHeader, out var apiKey) ? apiKey : StringValues.Empty;
+        if (fromHeader.Count > 1 || (fromAuthorization is not null && fromHeader.Count == 1))
+        {
+            return KeyPresence.Ambiguous;
+        }
+
+        key = (fromAuthorization ?? fromHeader.ToString()).Trim();
+        return key.Length == 0 ? KeyPresence.Missing : KeyPresence.Present;
+    }
+
+    /// <summary>Failures are counted per address, per IPv6 client prefix (a /64 holder has every address in it).</summary>
+    internal static string ClientKey(IPAddress? address, int ipv6PrefixLength)
+    {
+        if (address is null)
+        {
+            return "unknown";
+        }
+
+        var normalized = AddressNormalizer.Normalize(address);
+        return BanTarget.TryParse(normalized.ToString(), ipv6PrefixLength, out var target, out _) ? target.Canonical : normalized.ToString();
+    }
+
+    private ApiKeySet Keys(AdminOptions admin)
+    {
+        // Settings are immutable snapshots: the keys are decoded again only after a reload.
+        var keys = Volatile.Read(ref _keys);
+        if (keys is null || !ReferenceEquals(keys.Options, admin))
+        {
+            keys = new CompiledKeys(admin, ApiKeySet.Create(admin.ApiKeys));
+            Volatile.Write(ref _keys, keys);
+        }
+
+        return keys.Keys;
+    }
+
+    internal enum KeyPresence
+    {
+        Missing,
+        Present,
+        Ambiguous,
+    }
+
+    private sealed record CompiledKeys(AdminOptions Options, ApiKeySet Keys);
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 5010, Level = LogLevel.Information, Message = "Admin authentication failed from {ClientAddress}")]
+        public static partial void AuthenticationFailed(ILogger logger, string clientAddress);
+
+        [LoggerMessage(EventId = 5011, Level = LogLevel.Warning, Message = "Admin authentication from {ClientAddress} locked for {Seconds} s after {Failures} failures")]
+        public static partial void LockedOut(ILogger logger, string clientAddress, int failures, long seconds);
+
+        [LoggerMessage(EventId = 5012, Level = LogLevel.Warning, Message = "Admin key {Actor} lacks the role {Role} for {Method} {Path}")]
+        public static partial void Forbidden(ILogger logger, string actor, string role, string method, string path);
+    }
+}
