@@ -17,7 +17,7 @@ internal sealed class StoreConnection
 
     public async Task FirstAttemptAsync(CancellationToken cancellationToken)
     {
-        var connecting = _redis.GetAsync();
+        var connecting = _redis.GetBackgroundAsync();
         if (connecting.IsCompleted)
         {
             return;

@@ -32,7 +32,7 @@ internal sealed partial class BanSynchronizer : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var multiplexer = await _connection.GetAsync().WaitAsync(stoppingToken);
+        var multiplexer = await _connection.GetBackgroundAsync().WaitAsync(stoppingToken);
         multiplexer.ConnectionRestored += (_, _) => _resyncNow.Release();
         var subscribed = false;
 

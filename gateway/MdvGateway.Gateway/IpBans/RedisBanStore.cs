@@ -78,7 +78,7 @@ internal sealed class RedisBanStore : IBanStore
 
     public async Task<StrikeResult> RecordStrikeAsync(string clientKey, StrikePolicy policy)
     {
-        var db = Database();
+        var db = RequestPathDatabase();
         var args = new RedisValue[4 + policy.BanDurations.Count];
         args[0] = (long)policy.StrikeWindow.TotalMilliseconds;
         args[1] = policy.StrikesBeforeBan;
@@ -192,7 +192,7 @@ internal sealed class RedisBanStore : IBanStore
 
     public async Task<DateTimeOffset> GetTimeAsync()
     {
-        var multiplexer = _connection.GetConnected();
+        var multiplexer = _connection.GetBackgroundConnected();
         var server = multiplexer.GetServers().FirstOrDefault(s => s.IsConnected && !s.IsReplica)
                      ?? throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, CommandFlags.None, "No connected Redis primary", null, CommandStatus.Unknown);
         return new DateTimeOffset(await server.TimeAsync(), TimeSpan.Zero);
@@ -201,6 +201,11 @@ internal sealed class RedisBanStore : IBanStore
     private static RedisValue ExpiryScore(Ban ban)
         => ban.ExpiresAt is { } end ? end.ToUnixTimeMilliseconds() : "+inf";
 
-    /// <summary>Fails at once while Redis is away: callers apply their own fallback rather than wait.</summary>
-    private IDatabase Database() => _connection.GetConnected().GetDatabase();
+    /// <summary>
+    /// The background connection (seconds of timeout: ban lists can be long); fails at once while Redis is away.
+    /// Strikes, the one call on the request path, use <see cref="RequestPathDatabase"/>.
+    /// </summary>
+    private IDatabase Database() => _connection.GetBackgroundConnected().GetDatabase();
+
+    private IDatabase RequestPathDatabase() => _connection.GetConnected().GetDatabase();
 }

@@ -3,22 +3,38 @@ using StackExchange.Redis;
 namespace MdvGateway.Gateway.Redis;
 
 /// <summary>
-/// The gateway's one Redis connection. It never blocks start-up and never queues commands while disconnected:
-/// a request must learn at once that Redis is away so that <c>WhenStoreUnavailable</c> can apply.
+/// The gateway's Redis connections. Neither queues commands while disconnected: a request must learn at once that
+/// Redis is away so that <c>WhenStoreUnavailable</c> can apply. The request path's connection times commands out
+/// after <c>Redis:TimeoutMs</c>; a second connection, for work nobody waits on with a stopwatch (ban list loads,
+/// pub/sub, the admin API), allows whole seconds, so a long ban list never fails to load.
 /// </summary>
 internal sealed partial class RedisConnection : IAsyncDisposable
 {
+    /// <summary>The command timeout of the background connection.</summary>
+    internal const int BackgroundTimeoutMs = 10_000;
+
     private readonly Lazy<Task<IConnectionMultiplexer>> _connect;
+    private readonly Lazy<Task<IConnectionMultiplexer>> _connectBackground;
     private readonly ILogger<RedisConnection> _logger;
 
     public RedisConnection(GatewayRedisConfiguration configuration, ILogger<RedisConnection> logger)
     {
         _logger = logger;
-        _connect = new Lazy<Task<IConnectionMultiplexer>>(() => ConnectAsync(configuration.ConfigurationString, configuration.TimeoutMs));
+        _connect = new Lazy<Task<IConnectionMultiplexer>>(() => ConnectAsync(configuration.ConfigurationString, configuration.TimeoutMs, nameSuffix: string.Empty));
+        _connectBackground = new Lazy<Task<IConnectionMultiplexer>>(() => ConnectAsync(configuration.ConfigurationString, Math.Max(configuration.TimeoutMs, BackgroundTimeoutMs), nameSuffix: "-bg"));
     }
 
-    /// <summary>The multiplexer; connecting in the background if Redis is not there yet.</summary>
+    /// <summary>The request path's multiplexer; connecting in the background if Redis is not there yet.</summary>
     public Task<IConnectionMultiplexer> GetAsync() => _connect.Value;
+
+    /// <summary>The background multiplexer (ban loads, pub/sub, admin API).</summary>
+    public Task<IConnectionMultiplexer> GetBackgroundAsync() => _connectBackground.Value;
+
+    /// <summary>The background multiplexer, connected; throws at once otherwise.</summary>
+    public IConnectionMultiplexer GetBackgroundConnected()
+        => _connectBackground.IsValueCreated && _connectBackground.Value.IsCompletedSuccessfully && _connectBackground.Value.Result is { IsConnected: true } multiplexer
+            ? multiplexer
+            : throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, CommandFlags.None, "Redis is not connected", null, CommandStatus.Unknown);
 
     /// <summary>
     /// The multiplexer, connected, for the request path: throws at once (never waits for a connection attempt) when
@@ -33,7 +49,7 @@ internal sealed partial class RedisConnection : IAsyncDisposable
     public IConnectionMultiplexer? TryGet()
         => _connect.IsValueCreated && _connect.Value.IsCompletedSuccessfully ? _connect.Value.Result : null;
 
-    private async Task<IConnectionMultiplexer> ConnectAsync(string configurationString, int timeoutMs)
+    private async Task<IConnectionMultiplexer> ConnectAsync(string configurationString, int timeoutMs, string nameSuffix)
     {
         var options = ConfigurationOptions.Parse(configurationString);
         options.AbortOnConnectFail = false;
@@ -45,7 +61,7 @@ internal sealed partial class RedisConnection : IAsyncDisposable
         options.AsyncTimeout = timeoutMs;
         options.SyncTimeout = Math.Max(timeoutMs, 1000);
         options.HeartbeatInterval = TimeSpan.FromMilliseconds(Math.Clamp(timeoutMs / 2, 50, 1000));
-        options.ClientName ??= "mdv-gateway";
+        options.ClientName = (string.IsNullOrEmpty(options.ClientName) ? "mdv-gateway" : options.ClientName) + nameSuffix;
         var multiplexer = await ConnectionMultiplexer.ConnectAsync(options);
         multiplexer.ConnectionFailed += (_, e) =>
         {
@@ -71,11 +87,16 @@ internal sealed partial class RedisConnection : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (_connect.IsValueCreated)
+        foreach (var connection in new[] { _connect, _connectBackground })
         {
+            if (!connection.IsValueCreated)
+            {
+                continue;
+            }
+
             try
             {
-                var multiplexer = await _connect.Value;
+                var multiplexer = await connection.Value;
                 await multiplexer.CloseAsync(allowCommandsToComplete: true);
                 multiplexer.Dispose();
             }

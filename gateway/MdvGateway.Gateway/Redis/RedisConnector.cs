@@ -13,7 +13,7 @@ internal sealed class RedisConnector(RedisConnection connection) : IHostedServic
     {
         try
         {
-            await connection.GetAsync().WaitAsync(MaxWait, cancellationToken);
+            await Task.WhenAll(connection.GetAsync(), connection.GetBackgroundAsync()).WaitAsync(MaxWait, cancellationToken);
         }
         catch (TimeoutException)
         {
