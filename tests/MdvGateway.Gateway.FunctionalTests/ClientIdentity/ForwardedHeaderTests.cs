@@ -7,18 +7,6 @@ public sealed class ForwardedHeaderTests(UpstreamFixture fixture) : IClassFixtur
 {
     private readonly UpstreamServer _upstream = fixture.Upstream;
 
-    private static async Task<HttpStatusCode> GetAsync(HttpClient client, string path, string? forwardedFor)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, path);
-        if (forwardedFor is not null)
-        {
-            request.Headers.TryAddWithoutValidation("X-Forwarded-For", forwardedFor);
-        }
-
-        using var response = await client.SendAsync(request);
-        return response.StatusCode;
-    }
-
     [Fact]
     public async Task ForgedForwardedFor_FromUntrustedPeer_IsIgnored()
     {
@@ -30,7 +18,7 @@ public sealed class ForwardedHeaderTests(UpstreamFixture fixture) : IClassFixtur
         var statuses = new List<HttpStatusCode>();
         for (var i = 0; i < 4; i++)
         {
-            statuses.Add(await GetAsync(attacker, "/auth/x", $"198.51.100.{i + 1}"));
+            statuses.Add(await attacker.GetStatusAsync("/auth/x", $"198.51.100.{i + 1}"));
         }
 
         Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests], statuses);
@@ -50,10 +38,10 @@ public sealed class ForwardedHeaderTests(UpstreamFixture fixture) : IClassFixtur
         using var proxy = TestClients.From("127.0.2.1", gateway.Address);
 
         // Left-most entries are whatever the client claimed; 203.0.113.9 is what our proxies saw.
-        Assert.Equal(HttpStatusCode.OK, await GetAsync(proxy, "/auth/x", "1.1.1.1, 203.0.113.9, 10.1.1.1"));
-        Assert.Equal(HttpStatusCode.TooManyRequests, await GetAsync(proxy, "/auth/x", "8.8.8.8, 203.0.113.9, 10.2.2.2"));
+        Assert.Equal(HttpStatusCode.OK, await proxy.GetStatusAsync("/auth/x", "1.1.1.1, 203.0.113.9, 10.1.1.1"));
+        Assert.Equal(HttpStatusCode.TooManyRequests, await proxy.GetStatusAsync("/auth/x", "8.8.8.8, 203.0.113.9, 10.2.2.2"));
         // A different real client behind the same proxies has its own quota.
-        Assert.Equal(HttpStatusCode.OK, await GetAsync(proxy, "/auth/x", "203.0.113.10"));
+        Assert.Equal(HttpStatusCode.OK, await proxy.GetStatusAsync("/auth/x", "203.0.113.10"));
 
         var seen = _upstream.Requests.Select(r => r.Headers.GetValueOrDefault("X-Forwarded-For")).ToList();
         Assert.Contains("203.0.113.9, 127.0.2.1", seen);
@@ -78,9 +66,9 @@ public sealed class ForwardedHeaderTests(UpstreamFixture fixture) : IClassFixtur
         using var proxy = TestClients.From("127.0.3.1", gateway.Address);
         using var stranger = TestClients.From("127.0.4.1", gateway.Address);
 
-        Assert.Equal(HttpStatusCode.OK, await GetAsync(proxy, "/api/x", header));
-        Assert.Equal(HttpStatusCode.OK, await GetAsync(stranger, "/api/x", header));
-        Assert.Equal(HttpStatusCode.OK, await GetAsync(proxy, "/api/x", string.Join(", ", Enumerable.Repeat(header, 100))));
+        Assert.Equal(HttpStatusCode.OK, await proxy.GetStatusAsync("/api/x", header));
+        Assert.Equal(HttpStatusCode.OK, await stranger.GetStatusAsync("/api/x", header));
+        Assert.Equal(HttpStatusCode.OK, await proxy.GetStatusAsync("/api/x", string.Join(", ", Enumerable.Repeat(header, 100))));
     }
 
     [Fact]

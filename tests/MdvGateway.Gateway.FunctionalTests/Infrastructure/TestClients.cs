@@ -34,4 +34,17 @@ public static class TestClients
         };
         return new HttpClient(handler) { BaseAddress = new Uri(baseAddress), Timeout = TimeSpan.FromSeconds(30) };
     }
+
+    /// <summary>GETs <paramref name="path"/>, optionally claiming <paramref name="forwardedFor"/>, and returns only the status.</summary>
+    public static async Task<HttpStatusCode> GetStatusAsync(this HttpClient client, string path, string? forwardedFor = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        if (forwardedFor is not null)
+        {
+            request.Headers.TryAddWithoutValidation("X-Forwarded-For", forwardedFor);
+        }
+
+        using var response = await client.SendAsync(request);
+        return response.StatusCode;
+    }
 }

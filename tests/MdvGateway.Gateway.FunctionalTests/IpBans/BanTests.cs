@@ -33,18 +33,6 @@ public sealed class BanTests(UpstreamFixture fixture) : IClassFixture<UpstreamFi
         return responses;
     }
 
-    private static async Task<HttpStatusCode> GetStatusAsync(HttpClient client, string path, string? forwardedFor = null)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, path);
-        if (forwardedFor is not null)
-        {
-            request.Headers.TryAddWithoutValidation("X-Forwarded-For", forwardedFor);
-        }
-
-        using var response = await client.SendAsync(request);
-        return response.StatusCode;
-    }
-
     [Fact]
     public async Task Strikes_ReachingThreshold_AreAnswered429ThenBanFromTheNextRequest()
     {
@@ -68,8 +56,8 @@ public sealed class BanTests(UpstreamFixture fixture) : IClassFixture<UpstreamFi
         Assert.InRange(until - DateTimeOffset.UtcNow, TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(31));
 
         // Banned everywhere on the public listener: a route without limits and a path no route matches.
-        Assert.Equal(HttpStatusCode.Forbidden, await GetStatusAsync(client, "/open/x"));
-        Assert.Equal(HttpStatusCode.Forbidden, await GetStatusAsync(client, "/no-such-route"));
+        Assert.Equal(HttpStatusCode.Forbidden, await client.GetStatusAsync("/open/x"));
+        Assert.Equal(HttpStatusCode.Forbidden, await client.GetStatusAsync("/no-such-route"));
         // ... but the admin listener does not enforce public bans.
         using var admin = new HttpClient { BaseAddress = new Uri(gateway.AdminAddress) };
         Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/health/live")).StatusCode);
@@ -100,7 +88,7 @@ public sealed class BanTests(UpstreamFixture fixture) : IClassFixture<UpstreamFi
         var marker = "/open/" + config.KeyPrefix;
         for (var i = 0; i < 5; i++)
         {
-            Assert.Equal(HttpStatusCode.Forbidden, await GetStatusAsync(client, marker));
+            Assert.Equal(HttpStatusCode.Forbidden, await client.GetStatusAsync(marker));
         }
 
         Assert.DoesNotContain(_upstream.Requests, r => r.Path == marker);
@@ -126,8 +114,8 @@ public sealed class BanTests(UpstreamFixture fixture) : IClassFixture<UpstreamFi
             var ban = await store.GetAsync("127.0.10.3");
             Assert.NotNull(ban);
             levels.Add((ban.Level, ban.ExpiresAt!.Value - ban.CreatedAt));
-            Assert.Equal(HttpStatusCode.Forbidden, await GetStatusAsync(client, "/api/x"));
-            Assert.True(await Eventually.TrueAsync(async () => await GetStatusAsync(client, "/open/x") == HttpStatusCode.OK, TimeSpan.FromSeconds(5)));
+            Assert.Equal(HttpStatusCode.Forbidden, await client.GetStatusAsync("/api/x"));
+            Assert.True(await Eventually.TrueAsync(async () => await client.GetStatusAsync("/open/x") == HttpStatusCode.OK, TimeSpan.FromSeconds(5)));
         }
 
         Assert.Equal([(1, TimeSpan.FromSeconds(1)), (2, TimeSpan.FromSeconds(2)), (3, TimeSpan.FromSeconds(2))], levels);
@@ -188,11 +176,11 @@ public sealed class BanTests(UpstreamFixture fixture) : IClassFixture<UpstreamFi
 
         for (var i = 0; i < 4; i++)
         {
-            await GetStatusAsync(proxy, "/api/x", "2001:db8:aa:bb::1");
+            await proxy.GetStatusAsync("/api/x", "2001:db8:aa:bb::1");
         }
 
-        Assert.Equal(HttpStatusCode.Forbidden, await GetStatusAsync(proxy, "/open/x", "2001:db8:aa:bb:ffff::9"));
-        Assert.Equal(HttpStatusCode.OK, await GetStatusAsync(proxy, "/open/x", "2001:db8:aa:bc::1"));
+        Assert.Equal(HttpStatusCode.Forbidden, await proxy.GetStatusAsync("/open/x", "2001:db8:aa:bb:ffff::9"));
+        Assert.Equal(HttpStatusCode.OK, await proxy.GetStatusAsync("/open/x", "2001:db8:aa:bc::1"));
         Assert.NotNull(await gateway.Services.GetRequiredService<IBanStore>().GetAsync("2001:db8:aa:bb::/64"));
     }
 
@@ -215,7 +203,7 @@ public sealed class BanTests(UpstreamFixture fixture) : IClassFixture<UpstreamFi
 
         Assert.Equal(HttpStatusCode.Forbidden, await Eventually.StatusAsync(toFirst, "/open/x", HttpStatusCode.Forbidden, TimeSpan.FromSeconds(1)));
         Assert.Equal(HttpStatusCode.Forbidden, await Eventually.StatusAsync(toSecond, "/open/x", HttpStatusCode.Forbidden, TimeSpan.FromSeconds(1)));
-        Assert.Equal(HttpStatusCode.OK, await GetStatusAsync(outsider, "/open/x"));
+        Assert.Equal(HttpStatusCode.OK, await outsider.GetStatusAsync("/open/x"));
         using (var permanent = await toSecond.GetAsync("/open/x"))
         {
             Assert.Null(permanent.Headers.RetryAfter);
@@ -267,7 +255,7 @@ public sealed class BanTests(UpstreamFixture fixture) : IClassFixture<UpstreamFi
         var ban = new Ban { Target = "127.0.10.9", Origin = "manual", Reason = "missed", CreatedAt = DateTimeOffset.UtcNow, ExpiresAt = DateTimeOffset.UtcNow.AddMinutes(5), CreatedBy = "test" };
         await db.HashSetAsync($"{config.KeyPrefix}:{{bans}}:data", ban.Target, JsonSerializer.Serialize(ban, BanJson.Default.Ban));
         await db.SortedSetAddAsync($"{config.KeyPrefix}:{{bans}}:expiry", ban.Target, ban.ExpiresAt.Value.ToUnixTimeMilliseconds());
-        Assert.Equal(HttpStatusCode.OK, await GetStatusAsync(client, "/open/x"));
+        Assert.Equal(HttpStatusCode.OK, await client.GetStatusAsync("/open/x"));
 
         // ... is picked up when the connection comes back, well before the periodic resynchronisation.
         var server = redis.GetServer(redis.GetEndPoints()[0]);
