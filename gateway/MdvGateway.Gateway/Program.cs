@@ -19,3 +19,9 @@ catch (GatewayConfigurationException ex)
     await Console.Error.WriteLineAsync(ex.Message);
     return 2;
 }
+catch (IOException ex) when (ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException || ex.Message.StartsWith("Failed to bind", StringComparison.Ordinal))
+{
+    // A listener could not bind (port taken, address not local): say which, instead of an unhandled-exception dump.
+    await Console.Error.WriteLineAsync($"Cannot listen: {ex.Message}");
+    return 3;
+}

@@ -65,6 +65,9 @@ internal sealed class RedisBanStore : IBanStore
         return redis.call('HVALS', KEYS[1])
         """;
 
+    /// <summary>The most clients the offenders index keeps (the most recent ones).</summary>
+    internal const int MaxOffenders = 100_000;
+
     private readonly RedisConnection _connection;
     private readonly GatewaySettingsMonitor _settings;
 
@@ -94,7 +97,13 @@ internal sealed class RedisBanStore : IBanStore
             [RedisKeys.Strikes(Prefix, clientKey), RedisKeys.OffenseLevel(Prefix, clientKey)],
             args))!;
         var now = DateTimeOffset.FromUnixTimeMilliseconds((long)result[4]);
-        db.SortedSetAdd(RedisKeys.Offenders(Prefix), clientKey, (long)result[4], CommandFlags.FireAndForget);
+        // The offenders index is bounded: entries older than anything they could still stand for (strikes in the
+        // window, an offense level remembered after the longest ban) go, and it never holds more than MaxOffenders.
+        var offenders = RedisKeys.Offenders(Prefix);
+        var horizon = policy.StrikeWindow + policy.ForgetOffensesAfter + policy.BanDurations.Max();
+        db.SortedSetAdd(offenders, clientKey, (long)result[4], CommandFlags.FireAndForget);
+        db.SortedSetRemoveRangeByScore(offenders, double.NegativeInfinity, (long)result[4] - horizon.TotalMilliseconds, flags: CommandFlags.FireAndForget);
+        db.SortedSetRemoveRangeByRank(offenders, 0, -(MaxOffenders + 1), CommandFlags.FireAndForget);
         return new StrikeResult((long)result[0] == 1, (int)result[1], (int)result[2], TimeSpan.FromMilliseconds((long)result[3]), now);
     }
 

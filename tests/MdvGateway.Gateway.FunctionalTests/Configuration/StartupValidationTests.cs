@@ -86,4 +86,37 @@ public sealed class StartupValidationTests
         Assert.Contains("RateLimiting:Policies:per-ip:Window", message, StringComparison.Ordinal);
         Assert.DoesNotContain("Unhandled exception", message + await stdout, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task GatewayProcess_WithItsAdminPortTaken_ExitsWithAClearMessage()
+    {
+        using var squatter = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        squatter.Start();
+        var taken = ((System.Net.IPEndPoint)squatter.LocalEndpoint).Port;
+
+        var (exitCode, stderr) = await RunGatewayAsync("--urls", "http://127.0.0.1:0", "--Admin:Urls", $"http://127.0.0.1:{taken}", "--Redis:Configuration", "127.0.0.1:1,connectTimeout=100");
+
+        Assert.Equal(3, exitCode);
+        Assert.Contains($"Cannot listen: Failed to bind to address http://127.0.0.1:{taken}", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", stderr, StringComparison.Ordinal);
+    }
+
+    private static async Task<(int ExitCode, string Stderr)> RunGatewayAsync(params string[] args)
+    {
+        var dll = Path.Combine(TestEnvironment.RepositoryRoot, "gateway", "MdvGateway.Gateway", "bin", TestEnvironment.BuildConfiguration, "net10.0", "MdvGateway.Gateway.dll");
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = Path.GetDirectoryName(dll)!, RedirectStandardError = true, RedirectStandardOutput = true };
+        start.ArgumentList.Add(dll);
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        await stdout;
+        return (process.ExitCode, await stderr);
+    }
 }
