@@ -1,4 +1,5 @@
 using MdvGateway.Gateway.Admin;
+using MdvGateway.Gateway.Auditing;
 using MdvGateway.Gateway.ClientIdentity;
 using MdvGateway.Gateway.Configuration;
 using MdvGateway.Gateway.Diagnostics;
@@ -32,6 +33,7 @@ public static class GatewayApplication
         builder.Services
             .AddGatewaySettings(settings)
             .AddGatewayDiagnostics()
+            .AddAuditing(settings.Audit, builder.Environment.ContentRootPath)
             .AddGatewayRedis()
             .AddDistributedRateLimiting(builder.Configuration)
             .AddIpBans()

@@ -1,4 +1,5 @@
 using MdvGateway.Gateway.Admin;
+using MdvGateway.Gateway.Auditing;
 using MdvGateway.Gateway.ClientIdentity;
 using MdvGateway.Gateway.IpBans;
 using MdvGateway.Gateway.RateLimiting;
@@ -12,9 +13,10 @@ namespace MdvGateway.Gateway.Configuration;
 /// </summary>
 internal sealed class GatewaySettings
 {
-    private GatewaySettings(RedisOptions redis, ClientIpOptions clientIp, RateLimitPolicySet rateLimits, IpBanOptions ipBans, AdminOptions admin)
+    private GatewaySettings(RedisOptions redis, ClientIpOptions clientIp, RateLimitPolicySet rateLimits, IpBanOptions ipBans, AdminOptions admin, AuditOptions audit)
     {
         Admin = admin;
+        Audit = audit;
         Redis = redis;
         ClientIp = clientIp;
         ClientIpResolver = new ClientIpResolver(NetworkList.Parse(clientIp.TrustedProxies), clientIp.IPv6PrefixLength);
@@ -30,6 +32,9 @@ internal sealed class GatewaySettings
     public AdminOptions Admin { get; }
 
     public ClientIpOptions ClientIp { get; }
+
+    /// <summary>The audit pipeline's settings; read once at start (a change needs a restart).</summary>
+    public AuditOptions Audit { get; }
 
     public ClientIpResolver ClientIpResolver { get; }
 
@@ -67,6 +72,9 @@ internal sealed class GatewaySettings
         var admin = Bind<AdminOptions>(configuration, AdminOptions.SectionName, structural, badPaths);
         AdminOptionsValidator.Validate(admin, semantic);
 
+        var audit = Bind<AuditOptions>(configuration, AuditOptions.SectionName, structural, badPaths);
+        AuditOptionsValidator.Validate(audit, semantic);
+
         var found = structural
             .Concat(semantic.Where(problem => !badPaths.Exists(bad => problem.StartsWith(bad + ":", StringComparison.OrdinalIgnoreCase))))
             .ToList();
@@ -76,7 +84,7 @@ internal sealed class GatewaySettings
             return null;
         }
 
-        return new GatewaySettings(redis, clientIp, RateLimitPolicySet.Create(rateLimiting), ipBans, admin);
+        return new GatewaySettings(redis, clientIp, RateLimitPolicySet.Create(rateLimiting), ipBans, admin, audit);
     }
 
     /// <summary>Route id → the <c>RateLimiterPolicy</c> it names.</summary>

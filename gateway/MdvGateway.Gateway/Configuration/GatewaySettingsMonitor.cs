@@ -24,6 +24,9 @@ internal sealed partial class GatewaySettingsMonitor : IDisposable
     /// <summary>Raised after new settings have been put in force.</summary>
     public event Action<GatewaySettings>? Changed;
 
+    /// <summary>Raised when a reload is refused, with every problem (the audit trail records it).</summary>
+    public event Action<IReadOnlyList<string>>? Rejected;
+
     public GatewaySettings Current => Volatile.Read(ref _current);
 
     internal void Reload()
@@ -32,6 +35,7 @@ internal sealed partial class GatewaySettingsMonitor : IDisposable
         if (next is null)
         {
             Log.ReloadRejected(_logger, problems.Count, string.Join("; ", problems));
+            Rejected?.Invoke(problems);
             return;
         }
 

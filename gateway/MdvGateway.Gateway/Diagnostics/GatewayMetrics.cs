@@ -20,8 +20,14 @@ internal sealed class GatewayMetrics
     private readonly Counter<long> _bansIssued;
     private readonly Counter<long> _banBlocked;
     private readonly Counter<long> _strikes;
+    private readonly Counter<long> _auditQueued;
+    private readonly Counter<long> _auditPublished;
+    private readonly Counter<long> _auditSpooled;
+    private readonly Counter<long> _auditDropped;
     private int _circuitState;
     private Func<int> _activeBans = static () => 0;
+    private Func<long> _auditSpoolBytes = static () => 0;
+    private Func<int> _auditQueueLength = static () => 0;
 
     public GatewayMetrics(IMeterFactory meterFactory)
     {
@@ -36,6 +42,12 @@ internal sealed class GatewayMetrics
         _bansIssued = meter.CreateCounter<long>("mdv.gateway.bans.issued", "{ban}", "Bans issued by this node, by origin and level.");
         _banBlocked = meter.CreateCounter<long>("mdv.gateway.bans.blocked", "{request}", "Requests refused because the client is banned.");
         meter.CreateObservableGauge("mdv.gateway.bans.active", () => _activeBans(), "{ban}", "Active bans in this node's cache.");
+        _auditQueued = meter.CreateCounter<long>("mdv.gateway.audit.queued", "{event}", "Audit events accepted into the in-memory queue.");
+        _auditPublished = meter.CreateCounter<long>("mdv.gateway.audit.published", "{event}", "Audit events the broker confirmed, by source (queue or spool).");
+        _auditSpooled = meter.CreateCounter<long>("mdv.gateway.audit.spooled", "{event}", "Audit events written to the disk spool, by reason.");
+        _auditDropped = meter.CreateCounter<long>("mdv.gateway.audit.dropped", "{event}", "Audit events lost, by reason (spool_full, spool_write_failed, spool_unreadable, spool_closed).");
+        meter.CreateObservableGauge("mdv.gateway.audit.spool.size", () => _auditSpoolBytes(), "By", "Bytes of audit events waiting in the disk spool.");
+        meter.CreateObservableGauge("mdv.gateway.audit.queue.length", () => _auditQueueLength(), "{event}", "Audit events waiting in the in-memory queue.");
     }
 
     public void Decision(RateLimitDecision decision)
@@ -92,4 +104,25 @@ internal sealed class GatewayMetrics
 
     /// <summary>Where the active-bans gauge reads from.</summary>
     public void ObserveActiveBans(Func<int> count) => _activeBans = count;
+
+    public void AuditQueued(int count) => _auditQueued.Add(count);
+
+    /// <param name="count">Events confirmed.</param>
+    /// <param name="source"><c>queue</c> or <c>spool</c>.</param>
+    public void AuditPublished(int count, string source) => _auditPublished.Add(count, new KeyValuePair<string, object?>("source", source));
+
+    /// <param name="count">Events written.</param>
+    /// <param name="reason"><c>broker_unavailable</c>, <c>queue_full</c> or <c>shutdown</c>.</param>
+    public void AuditSpooled(int count, string reason) => _auditSpooled.Add(count, new KeyValuePair<string, object?>("reason", reason));
+
+    /// <param name="count">Events lost.</param>
+    /// <param name="reason"><c>spool_full</c>, <c>spool_write_failed</c>, <c>spool_unreadable</c> or <c>spool_closed</c> (after shutdown).</param>
+    public void AuditDropped(int count, string reason) => _auditDropped.Add(count, new KeyValuePair<string, object?>("reason", reason));
+
+    /// <summary>Where the audit gauges read from.</summary>
+    public void ObserveAudit(Func<long> spoolBytes, Func<int> queueLength)
+    {
+        _auditSpoolBytes = spoolBytes;
+        _auditQueueLength = queueLength;
+    }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using MdvGateway.Gateway.Auditing;
 using MdvGateway.Gateway.ClientIdentity;
 using MdvGateway.Gateway.Configuration;
 using MdvGateway.Gateway.Diagnostics;
@@ -21,9 +22,11 @@ internal sealed class BanEnforcementMiddleware
     private readonly TimeProvider _time;
     private readonly GatewayMetrics _metrics;
     private readonly IDiagnosticContext _diagnostics;
+    private readonly IAuditSink _audit;
 
-    public BanEnforcementMiddleware(RequestDelegate next, BanCache cache, GatewaySettingsMonitor settings, TimeProvider time, GatewayMetrics metrics, IDiagnosticContext diagnostics)
+    public BanEnforcementMiddleware(RequestDelegate next, BanCache cache, GatewaySettingsMonitor settings, TimeProvider time, GatewayMetrics metrics, IDiagnosticContext diagnostics, IAuditSink audit)
     {
+        _audit = audit;
         _next = next;
         _cache = cache;
         _settings = settings;
@@ -35,13 +38,15 @@ internal sealed class BanEnforcementMiddleware
     public Task InvokeAsync(HttpContext context)
     {
         var now = _time.GetUtcNow();
-        var ban = _cache.Find(context.GetClientIdentity(), now);
+        var client = context.GetClientIdentity();
+        var ban = _cache.Find(client, now);
         if (ban is null)
         {
             return _next(context);
         }
 
         _metrics.BanBlocked();
+        _audit.BanBlocked(AuditEvents.Client(client), now);
         _diagnostics.Set("LimitDecision", "Banned");
         return WriteBannedAsync(context, ban, now, _settings.Current.IpBans.StatusCode);
     }

@@ -1,3 +1,4 @@
+using MdvGateway.Gateway.Auditing;
 using MdvGateway.Gateway.Configuration;
 using MdvGateway.Gateway.Diagnostics;
 using MdvGateway.Gateway.RateLimiting;
@@ -15,9 +16,11 @@ internal sealed partial class StrikeRecorder
     private readonly GatewaySettingsMonitor _settings;
     private readonly GatewayMetrics _metrics;
     private readonly ILogger<StrikeRecorder> _logger;
+    private readonly IAuditSink _audit;
 
-    public StrikeRecorder(IBanStore store, BanCache cache, GatewaySettingsMonitor settings, GatewayMetrics metrics, ILogger<StrikeRecorder> logger)
+    public StrikeRecorder(IBanStore store, BanCache cache, GatewaySettingsMonitor settings, GatewayMetrics metrics, ILogger<StrikeRecorder> logger, IAuditSink audit)
     {
+        _audit = audit;
         _store = store;
         _cache = cache;
         _settings = settings;
@@ -62,8 +65,14 @@ internal sealed partial class StrikeRecorder
 
             // Enforce here at once; the other nodes hear it on the channel.
             _cache.Upsert(ban, settings.ClientIp.IPv6PrefixLength);
-            await _store.UpsertAsync(ban, keepLonger: true).WaitAsync(timeout);
+            var written = await _store.UpsertAsync(ban, keepLonger: true).WaitAsync(timeout);
             _metrics.BanIssued(BanOrigins.Auto, strike.Level);
+            if (written)
+            {
+                // Not written means a longer ban already stands: nothing new was issued.
+                _audit.Record(AuditEvents.BanIssued(ban));
+            }
+
             Log.BanIssued(_logger, client.Key, strike.Level, strike.Duration, policy.Name, strike.Strikes);
         }
         catch (Exception ex)

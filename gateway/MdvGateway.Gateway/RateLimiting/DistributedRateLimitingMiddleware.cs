@@ -1,3 +1,4 @@
+using MdvGateway.Gateway.Auditing;
 using MdvGateway.Gateway.ClientIdentity;
 using MdvGateway.Gateway.Configuration;
 using MdvGateway.Gateway.Diagnostics;
@@ -30,10 +31,14 @@ internal sealed class DistributedRateLimitingMiddleware
     private readonly GatewayMetrics _metrics;
     private readonly IDiagnosticContext _diagnostics;
     private readonly StrikeRecorder _strikes;
+    private readonly IAuditSink _audit;
+    private readonly TimeProvider _time;
 
-    public DistributedRateLimitingMiddleware(RequestDelegate next, GatewaySettingsMonitor settings, RateLimitEvaluator evaluator, GatewayMetrics metrics, IDiagnosticContext diagnostics, StrikeRecorder strikes)
+    public DistributedRateLimitingMiddleware(RequestDelegate next, GatewaySettingsMonitor settings, RateLimitEvaluator evaluator, GatewayMetrics metrics, IDiagnosticContext diagnostics, StrikeRecorder strikes, IAuditSink audit, TimeProvider time)
     {
         _strikes = strikes;
+        _audit = audit;
+        _time = time;
         _next = next;
         _settings = settings;
         _evaluator = evaluator;
@@ -75,6 +80,8 @@ internal sealed class DistributedRateLimitingMiddleware
         switch (decision.Verdict)
         {
             case RateLimitVerdict.Rejected:
+                // Counted, never awaited: the audit trail must not slow a rejection down.
+                _audit.RateLimitRejected(AuditEvents.Client(client), route.RouteId, policy.Name, decision.RejectingLimit!, _time.GetUtcNow());
                 // Every rejection is a strike, except while Redis is known to be away (nowhere to count it).
                 if (decision.Source != DecisionSource.LocalFallback)
                 {

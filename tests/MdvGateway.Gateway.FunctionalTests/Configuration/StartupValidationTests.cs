@@ -94,7 +94,7 @@ public sealed class StartupValidationTests
         squatter.Start();
         var taken = ((System.Net.IPEndPoint)squatter.LocalEndpoint).Port;
 
-        var (exitCode, stderr) = await RunGatewayAsync("--urls", "http://127.0.0.1:0", "--Admin:Urls", $"http://127.0.0.1:{taken}", "--Redis:Configuration", "127.0.0.1:1,connectTimeout=100");
+        var (exitCode, stderr) = await RunGatewayAsync("--urls", "http://127.0.0.1:0", "--Admin:Urls", $"http://127.0.0.1:{taken}", "--Redis:Configuration", "127.0.0.1:1,connectTimeout=100", "--Audit:Enabled=false");
 
         Assert.Equal(3, exitCode);
         Assert.Contains($"Cannot listen: Failed to bind to address http://127.0.0.1:{taken}", stderr, StringComparison.Ordinal);

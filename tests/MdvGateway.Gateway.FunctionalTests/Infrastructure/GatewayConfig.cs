@@ -21,6 +21,10 @@ public sealed class GatewayConfig
 
         // Rate-limit tests look at limits alone; ban tests turn bans on and set their own ladder.
         Values["IpBans:Enabled"] = "false";
+
+        // Tests that are not about auditing need no RabbitMQ and no spool directory (each gateway needs its own, the
+        // lock allows one process per directory); audit tests turn it on with their own broker and directory.
+        Values["Audit:Enabled"] = "false";
         Values["ReverseProxy:Clusters:app:Destinations:d1:Address"] = upstreamAddress.TrimEnd('/') + "/";
     }
 

@@ -1,0 +1,130 @@
+using MdvGateway.Contracts;
+
+namespace MdvGateway.Gateway.Auditing;
+
+/// <summary>Talking to the broker, and what the publisher believes about it.</summary>
+internal sealed partial class AuditPublisher
+{
+    /// <summary>Publishes concurrently, waits at most <see cref="AuditOptions.PublishTimeout"/>, and returns what was not confirmed.</summary>
+    private async Task<List<AuditEventRecorded>> PublishAsync(List<AuditEventRecorded> events, string source, CancellationToken cancellationToken)
+    {
+        using var deadline = new CancellationTokenSource(_options.PublishTimeout, _time);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        if (!_topologyDeclared && !await TryDeclareTopologyAsync(timeout.Token))
+        {
+            return [.. events];
+        }
+
+        var publishes = new Task[events.Count];
+        for (var i = 0; i < events.Count; i++)
+        {
+            publishes[i] = PublishOneAsync(events[i], timeout.Token);
+        }
+
+        Exception? failure = null;
+        try
+        {
+            await Task.WhenAll(publishes);
+        }
+        catch (Exception ex)
+        {
+            failure = ex;
+        }
+
+        var unpublished = new List<AuditEventRecorded>();
+        for (var i = 0; i < events.Count; i++)
+        {
+            if (!publishes[i].IsCompletedSuccessfully)
+            {
+                unpublished.Add(events[i]);
+            }
+        }
+
+        var confirmed = events.Count - unpublished.Count;
+        if (confirmed > 0)
+        {
+            _metrics.AuditPublished(confirmed, source);
+        }
+
+        if (unpublished.Count == 0)
+        {
+            BrokerBack();
+        }
+        else
+        {
+            BrokerAway(failure);
+        }
+
+        return unpublished;
+    }
+
+    private async Task<bool> TryDeclareTopologyAsync(CancellationToken cancellationToken)
+    {
+        using var deadline = new CancellationTokenSource(_options.PublishTimeout, _time);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        try
+        {
+            await _transport.DeclareTopologyAsync(timeout.Token);
+            _topologyDeclared = true;
+            Log.TopologyDeclared(_logger, AuditTopology.ExchangeName, AuditTopology.QueueName);
+            return true;
+        }
+        catch (Exception ex)
+        {
+            BrokerAway(ex);
+            return false;
+        }
+    }
+
+    private Task PublishOneAsync(AuditEventRecorded auditEvent, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return _transport.PublishAsync(auditEvent, cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            return Task.FromException(ex);
+        }
+    }
+
+    private void BrokerAway(Exception? error = null)
+    {
+        var now = _time.GetUtcNow();
+        if (!_brokerAway)
+        {
+            _brokerAway = true;
+            _retryDelay = FirstRetryDelay;
+            var (type, message) = error is null ? ("unknown", "no detail") : Describe(error);
+            Log.BrokerAway(_logger, _options.RabbitMq.Host, _options.RabbitMq.Port, type, message);
+        }
+        else
+        {
+            _retryDelay = Min(_retryDelay * 2, LongestRetryDelay);
+        }
+
+        _retryAt = now + _retryDelay;
+    }
+
+    private void BrokerBack()
+    {
+        if (_brokerAway)
+        {
+            _brokerAway = false;
+            _retryDelay = FirstRetryDelay;
+            Log.BrokerBack(_logger, _options.RabbitMq.Host, _options.RabbitMq.Port, _spool.Bytes);
+        }
+    }
+
+    private static (string Type, string Message) Describe(Exception error)
+    {
+        if (error is AggregateException { InnerExceptions.Count: > 0 } aggregate)
+        {
+            error = aggregate.InnerExceptions[0];
+        }
+
+        return error is OperationCanceledException
+            ? ("Timeout", "no confirmation within Audit:PublishTimeout")
+            : (error.GetType().Name, error.Message);
+    }
+}

@@ -1,0 +1,227 @@
+using MdvGateway.Contracts;
+using MdvGateway.Gateway.Diagnostics;
+
+namespace MdvGateway.Gateway.Auditing;
+
+/// <summary>
+/// Moves audit events from the in-memory queue to the broker, in the background: flushes the aggregates every
+/// <see cref="AuditOptions.AggregationInterval"/>, publishes in concurrent batches bounded by
+/// <see cref="AuditOptions.PublishTimeout"/>, spools what fails and, while the broker is away, everything, retrying
+/// with back-off; replays the spool once publishing works again. At shutdown it flushes the aggregates and publishes
+/// what is queued within one <see cref="AuditOptions.PublishTimeout"/>, spooling the rest, so a restart loses nothing.
+/// </summary>
+/// <remarks>
+/// Every event taken from the queue or the spool ends up confirmed by the broker or written (back) to the spool. A
+/// publish that timed out may still reach the broker, so an event can arrive twice; the consumer stores each
+/// <see cref="AuditEventRecorded.EventId"/> once.
+/// </remarks>
+internal sealed partial class AuditPublisher : BackgroundService
+{
+    internal const int BatchSize = 100;
+    internal static readonly TimeSpan FirstRetryDelay = TimeSpan.FromSeconds(1);
+    internal static readonly TimeSpan LongestRetryDelay = TimeSpan.FromSeconds(15);
+
+    private readonly AuditSink _sink;
+    private readonly AuditQueue _queue;
+    private readonly AuditSpool _spool;
+    private readonly IAuditTransport _transport;
+    private readonly AuditOptions _options;
+    private readonly TimeProvider _time;
+    private readonly GatewayMetrics _metrics;
+    private readonly ILogger<AuditPublisher> _logger;
+    private readonly List<AuditEventRecorded> _batch = new(BatchSize);
+    private bool _topologyDeclared;
+    private bool _brokerAway;
+    private DateTimeOffset _retryAt = DateTimeOffset.MinValue;
+    private TimeSpan _retryDelay = FirstRetryDelay;
+    private DateTimeOffset _replayAfter = DateTimeOffset.MinValue;
+
+    public AuditPublisher(
+        AuditSink sink,
+        AuditQueue queue,
+        AuditSpool spool,
+        IAuditTransport transport,
+        AuditOptions options,
+        TimeProvider time,
+        GatewayMetrics metrics,
+        ILogger<AuditPublisher> logger)
+    {
+        _sink = sink;
+        _queue = queue;
+        _spool = spool;
+        _transport = transport;
+        _options = options;
+        _time = time;
+        _metrics = metrics;
+        _logger = logger;
+    }
+
+    /// <summary>Whether the broker is believed reachable (or it is time to try it again).</summary>
+    private bool MayPublish => !_brokerAway || _time.GetUtcNow() >= _retryAt;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // Off the start-up path: nothing here may hold up the host's start, whatever the broker does.
+        await Task.Yield();
+        _transport.Start();
+        await Task.WhenAll(FlushLoopAsync(stoppingToken), PublishLoopAsync(stoppingToken));
+    }
+
+    private async Task FlushLoopAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(_options.AggregationInterval, _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                _sink.FlushAggregates();
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task PublishLoopAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await PublishOnceAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                // Never let the loop die: the audit trail would silently stop.
+                Log.LoopFailed(_logger, ex.GetType().Name, ex.Message);
+                try
+                {
+                    await Task.Delay(FirstRetryDelay, _time, stoppingToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    private async Task PublishOnceAsync(CancellationToken stoppingToken)
+    {
+        // Declared at start, before anything is published, so that events wait in the queue even if no consumer ever
+        // ran; until it succeeds every event goes to the spool.
+        if (!_topologyDeclared && MayPublish)
+        {
+            await TryDeclareTopologyAsync(CancellationToken.None);
+        }
+
+        _batch.Clear();
+        while (_batch.Count < BatchSize && _queue.Reader.TryRead(out var auditEvent))
+        {
+            _batch.Add(auditEvent);
+        }
+
+        if (_batch.Count > 0)
+        {
+            if (!MayPublish)
+            {
+                _spool.Append(_batch, "broker_unavailable");
+                return;
+            }
+
+            // Not cancelled by shutdown: a batch in flight gets its full PublishTimeout, then is confirmed or spooled.
+            var unpublished = await PublishAsync(_batch, "queue", CancellationToken.None);
+            _spool.Append(unpublished, "broker_unavailable");
+            return;
+        }
+
+        if (MayPublish && _spool.HasPending && _time.GetUtcNow() >= _replayAfter)
+        {
+            await ReplayOneSegmentAsync(stoppingToken);
+            return;
+        }
+
+        // Idle: wake for new events, or when the broker is due another try and there is something to try it with.
+        using var wake = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var waits = new List<Task> { _queue.Reader.WaitToReadAsync(wake.Token).AsTask() };
+        if ((_brokerAway && (_spool.HasPending || !_topologyDeclared)) || (_spool.HasPending && _replayAfter > _time.GetUtcNow()))
+        {
+            var wakeAt = _brokerAway ? Max(_retryAt, _replayAfter) : _replayAfter;
+            waits.Add(Task.Delay(Max(wakeAt - _time.GetUtcNow(), TimeSpan.Zero), _time, wake.Token));
+        }
+
+        try
+        {
+            await Task.WhenAny(waits);
+            stoppingToken.ThrowIfCancellationRequested();
+        }
+        finally
+        {
+            await wake.CancelAsync();
+        }
+    }
+
+    private async Task ReplayOneSegmentAsync(CancellationToken stoppingToken)
+    {
+        var segment = _spool.TakeOldest();
+        if (segment is null)
+        {
+            return;
+        }
+
+        List<AuditEventRecorded> events;
+        int unreadable;
+        try
+        {
+            events = _spool.Read(segment, out unreadable);
+        }
+        catch (FileNotFoundException ex)
+        {
+            // Removed by hand: nothing left to replay from it.
+            Log.ReplayReadFailed(_logger, segment.Path, ex.Message);
+            _spool.Complete(segment, []);
+            return;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Log.ReplayReadFailed(_logger, segment.Path, ex.Message);
+            _replayAfter = _time.GetUtcNow() + LongestRetryDelay;
+            return;
+        }
+
+        var unpublished = new List<AuditEventRecorded>();
+        for (var offset = 0; offset < events.Count; offset += BatchSize)
+        {
+            var chunk = events.GetRange(offset, Math.Min(BatchSize, events.Count - offset));
+            if (unpublished.Count > 0 || stoppingToken.IsCancellationRequested)
+            {
+                unpublished.AddRange(chunk);
+                continue;
+            }
+
+            unpublished.AddRange(await PublishAsync(chunk, "spool", CancellationToken.None));
+        }
+
+        if (unreadable == 0 && events.Count > 0 && unpublished.Count == events.Count)
+        {
+            // Nothing got through: leave the file as it is for the next attempt rather than rewriting it.
+            return;
+        }
+
+        _spool.Complete(segment, unpublished);
+        if (unpublished.Count == 0)
+        {
+            Log.Replayed(_logger, events.Count, segment.Path);
+        }
+    }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+}

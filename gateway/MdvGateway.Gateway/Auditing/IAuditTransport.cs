@@ -1,0 +1,19 @@
+using MdvGateway.Contracts;
+
+namespace MdvGateway.Gateway.Auditing;
+
+/// <summary>The broker, as the publisher sees it. The only place the message bus appears.</summary>
+internal interface IAuditTransport : IAsyncDisposable
+{
+    /// <summary>Starts connecting in the background; returns at once even when the broker is away.</summary>
+    void Start();
+
+    /// <summary>Declares the exchange, the queue and their binding (idempotent). Throws when the broker cannot be reached.</summary>
+    Task DeclareTopologyAsync(CancellationToken cancellationToken);
+
+    /// <summary>Publishes one event durably and completes when the broker confirmed it. Throws or is cancelled otherwise.</summary>
+    Task PublishAsync(AuditEventRecorded auditEvent, CancellationToken cancellationToken);
+
+    /// <summary>Stops the bus and closes its connection, waiting at most until <paramref name="cancellationToken"/> fires.</summary>
+    Task StopAsync(CancellationToken cancellationToken);
+}
