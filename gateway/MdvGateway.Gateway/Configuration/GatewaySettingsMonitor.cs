@@ -11,6 +11,7 @@ internal sealed partial class GatewaySettingsMonitor : IDisposable
     private readonly IConfiguration _configuration;
     private readonly ILogger<GatewaySettingsMonitor> _logger;
     private readonly IDisposable _subscription;
+    private readonly HashSet<string> _policyNamesAtStart;
     private GatewaySettings _current;
 
     public GatewaySettingsMonitor(IConfiguration configuration, GatewaySettings initial, ILogger<GatewaySettingsMonitor> logger)
@@ -18,6 +19,7 @@ internal sealed partial class GatewaySettingsMonitor : IDisposable
         _configuration = configuration;
         _logger = logger;
         _current = initial;
+        _policyNamesAtStart = initial.RateLimits.Policies.Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
         _subscription = ChangeToken.OnChange(configuration.GetReloadToken, Reload);
     }
 
@@ -32,6 +34,12 @@ internal sealed partial class GatewaySettingsMonitor : IDisposable
     internal void Reload()
     {
         var next = GatewaySettings.TryLoad(_configuration, out var problems);
+        if (next is not null)
+        {
+            problems = PolicyNamesNeedingRestart();
+            next = problems.Count == 0 ? next : null;
+        }
+
         if (next is null)
         {
             Log.ReloadRejected(_logger, problems.Count, string.Join("; ", problems));
@@ -45,6 +53,25 @@ internal sealed partial class GatewaySettingsMonitor : IDisposable
     }
 
     public void Dispose() => _subscription.Dispose();
+
+    /// <summary>
+    /// ASP.NET Core registers rate-limiter policy names once, at start, and YARP refuses routes naming any other;
+    /// a reload whose routes name a policy added since start would half apply (new limits, old routes), so it is
+    /// refused as a whole until a restart.
+    /// </summary>
+    private List<string> PolicyNamesNeedingRestart()
+    {
+        var problems = new List<string>();
+        foreach (var (routeId, policy) in GatewaySettings.RoutePolicies(_configuration))
+        {
+            if (!string.IsNullOrEmpty(policy) && !RateLimiting.RateLimitingOptionsValidator.IsReservedName(policy) && !_policyNamesAtStart.Contains(policy))
+            {
+                problems.Add($"ReverseProxy:Routes:{routeId}:RateLimiterPolicy: policy '{policy}' was added after start; routes can name a new policy only after a restart");
+            }
+        }
+
+        return problems;
+    }
 
     private static partial class Log
     {

@@ -30,6 +30,22 @@ public sealed class GatewayServer : IAsyncDisposable
         return new GatewayServer(app);
     }
 
+    /// <summary>
+    /// A gateway whose configuration is <paramref name="configuration"/> plus the JSON file at
+    /// <paramref name="jsonPath"/>, reloaded when the file changes (as <c>appsettings.json</c> is in production).
+    /// </summary>
+    public static async Task<GatewayServer> StartWithFileAsync(IDictionary<string, string?> configuration, string jsonPath)
+    {
+        var app = GatewayApplication.Build([], builder =>
+        {
+            builder.Configuration.Sources.Clear();
+            builder.Configuration.AddInMemoryCollection(configuration);
+            builder.Configuration.AddJsonFile(jsonPath, optional: false, reloadOnChange: true);
+        });
+        await app.StartAsync();
+        return new GatewayServer(app);
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync();
