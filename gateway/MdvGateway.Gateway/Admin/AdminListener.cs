@@ -45,6 +45,10 @@ internal sealed partial class AdminListener : IHostedService, IAsyncDisposable
         builder.Services.AddSingleton(_gatewayServices.GetRequiredService<IpBans.IBanStore>());
         builder.Services.AddSingleton(_gatewayServices.GetRequiredService<TimeProvider>());
         builder.Services.AddSingleton(_gatewayServices.GetRequiredService<Diagnostics.GatewayMetrics>());
+
+        // The gateway's own sink (or NullAuditSink with Audit:Enabled false): one queue, one aggregator, one publisher.
+        builder.Services.AddSingleton(_gatewayServices.GetRequiredService<Auditing.IAuditSink>());
+        builder.Services.AddSingleton<AdminAudit>();
         builder.Services.AddSingleton<FailedAuthenticationLimiter>();
         builder.Services.AddSingleton<StoreConnection>();
         builder.Services.AddSingleton<BanAdministration>();

@@ -1,4 +1,5 @@
 using System.Net;
+using MdvGateway.Gateway.Auditing;
 using MdvGateway.Gateway.ClientIdentity;
 using MdvGateway.Gateway.Configuration;
 using MdvGateway.Gateway.IpBans;
@@ -10,25 +11,36 @@ namespace MdvGateway.Gateway.Admin;
 /// <summary>
 /// Authenticates and authorises requests to endpoints that carry an <see cref="AdminRoleRequirement"/>: the key comes
 /// from <c>Authorization: ApiKey &lt;key&gt;</c> or <c>X-Api-Key</c>, is checked against the keys in force (they reload
-/// with the configuration), and failures are limited per client address. Neither the key nor its hash is ever
-/// logged.
+/// with the configuration), and failures are limited per client address. Wrong keys and lockout refusals are counted
+/// for the audit trail (<c>abuse.refused</c>, aggregated per address and reason). Neither the key nor its hash is ever
+/// logged or audited.
 /// </summary>
 internal sealed partial class ApiKeyAuthenticationMiddleware
 {
     public const string ApiKeyHeader = "X-Api-Key";
     public const string Scheme = "ApiKey";
 
+    /// <summary>The <c>abuse.refused</c> reason of a request answered 401 because its key matches no configured key.</summary>
+    public const string FailedReason = "admin-auth-failed";
+
+    /// <summary>The <c>abuse.refused</c> reason of a request answered 429 because its address is locked out.</summary>
+    public const string LockedReason = "admin-auth-locked";
+
     private readonly RequestDelegate _next;
     private readonly GatewaySettingsMonitor _settings;
     private readonly FailedAuthenticationLimiter _failures;
+    private readonly IAuditSink _audit;
+    private readonly TimeProvider _time;
     private readonly ILogger<ApiKeyAuthenticationMiddleware> _logger;
     private CompiledKeys? _keys;
 
-    public ApiKeyAuthenticationMiddleware(RequestDelegate next, GatewaySettingsMonitor settings, FailedAuthenticationLimiter failures, ILogger<ApiKeyAuthenticationMiddleware> logger)
+    public ApiKeyAuthenticationMiddleware(RequestDelegate next, GatewaySettingsMonitor settings, FailedAuthenticationLimiter failures, IAuditSink audit, TimeProvider time, ILogger<ApiKeyAuthenticationMiddleware> logger)
     {
         _next = next;
         _settings = settings;
         _failures = failures;
+        _audit = audit;
+        _time = time;
         _logger = logger;
     }
 
@@ -42,9 +54,11 @@ internal sealed partial class ApiKeyAuthenticationMiddleware
 
         var settings = _settings.Current;
         var admin = settings.Admin;
-        var client = ClientKey(context.Connection.RemoteIpAddress, settings.ClientIp.IPv6PrefixLength);
+        var address = context.Connection.RemoteIpAddress;
+        var client = ClientKey(address, settings.ClientIp.IPv6PrefixLength);
         if (_failures.LockedOutFor(client, admin.AuthFailureLimit, admin.AuthFailureWindow) is { } lockedFor)
         {
+            _audit.AbuseRefused(address is null ? null : client, LockedReason, _time.GetUtcNow());
             return AdminProblems.TooManyFailures(context, lockedFor);
         }
 
@@ -59,6 +73,7 @@ internal sealed partial class ApiKeyAuthenticationMiddleware
         var caller = Keys(admin).Verify(presented);
         if (caller is null)
         {
+            _audit.AbuseRefused(address is null ? null : client, FailedReason, _time.GetUtcNow());
             var locked = _failures.RecordFailure(client, admin.AuthFailureLimit, admin.AuthFailureWindow);
             if (locked is { } duration)
             {

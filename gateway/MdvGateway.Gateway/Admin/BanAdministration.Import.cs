@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.ExceptionServices;
 
 namespace MdvGateway.Gateway.Admin;
 
@@ -10,6 +11,7 @@ internal sealed partial class BanAdministration
     /// <summary>
     /// <c>POST /admin/bans/import</c>. Every line is validated first; the valid ones are then written with
     /// keep-longer semantics (an import never shortens an existing ban), so importing the same file twice is harmless.
+    /// Each ban put in force is audited as it is written, and the import as a whole once it ends, interrupted or not.
     /// </summary>
     public async Task ImportAsync(HttpContext context)
     {
@@ -46,37 +48,65 @@ internal sealed partial class BanAdministration
         var rules = new ImportRules(settings.ClientIp.IPv6PrefixLength, settings.IpBans.Allowlist, overrideAllowlist, await _store.GetTimeAsync(), caller.Name);
         var (bans, rejected) = BanImport.Validate(candidates, rules);
 
-        var written = 0;
         var unchanged = 0;
-        try
+        var issued = 0;
+        Exception? failure = null;
+        foreach (var batch in bans.Chunk(ImportBatchSize))
         {
-            foreach (var batch in bans.Chunk(ImportBatchSize))
+            var writes = batch.Select(ban => _store.UpsertAsync(ban, keepLonger: true)).ToArray();
+            try
             {
-                var results = await Task.WhenAll(batch.Select(ban => _store.UpsertAsync(ban, keepLonger: true)));
-                for (var i = 0; i < batch.Length; i++)
+                await Task.WhenAll(writes);
+            }
+            catch (Exception ex)
+            {
+                failure = ex;
+            }
+
+            // Every write that completed is in force, even in a batch that failed: cached, counted and audited.
+            for (var i = 0; i < batch.Length; i++)
+            {
+                if (!writes[i].IsCompletedSuccessfully)
                 {
-                    if (results[i])
-                    {
-                        _cache.Upsert(batch[i], rules.Ipv6PrefixLength);
-                        _metrics.BanIssued(IpBans.BanOrigins.Imported, 0);
-                    }
-                    else
-                    {
-                        unchanged++;
-                    }
+                    continue;
                 }
 
-                written += batch.Length;
+                if (writes[i].Result)
+                {
+                    _cache.Upsert(batch[i], rules.Ipv6PrefixLength);
+                    _metrics.BanIssued(IpBans.BanOrigins.Imported, 0);
+                    _audit.BanImported(caller, batch[i]);
+                    issued++;
+                }
+                else
+                {
+                    unchanged++;
+                }
+            }
+
+            if (failure is not null)
+            {
+                break;
             }
         }
-        catch (Exception ex) when (AdminErrorMiddleware.IsStoreFailure(ex))
+
+        if (failure is not null)
         {
-            Log.ImportInterrupted(_logger, caller.Name, written, bans.Count, ex.GetType().Name);
+            var storeFailure = AdminErrorMiddleware.IsStoreFailure(failure);
+            _audit.Imported(context, caller, storeFailure ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status500InternalServerError, format, overrideAllowlist, bans.Count, unchanged, rejected.Count, issued);
+            if (!storeFailure)
+            {
+                ExceptionDispatchInfo.Throw(failure);
+            }
+
+            var written = issued + unchanged;
+            Log.ImportInterrupted(_logger, caller.Name, written, bans.Count, failure.GetType().Name);
             throw new AdminRequestException(
                 StatusCodes.Status503ServiceUnavailable,
                 string.Create(CultureInfo.InvariantCulture, $"Redis became unavailable after {written} of {bans.Count} valid lines were written; importing the same file again is safe."));
         }
 
+        _audit.Imported(context, caller, StatusCodes.Status200OK, format, overrideAllowlist, bans.Count, unchanged, rejected.Count, issued);
         Log.Imported(_logger, caller.Name, bans.Count, unchanged, rejected.Count, overrideAllowlist);
         await WriteJsonAsync(context, StatusCodes.Status200OK, new ImportReport(bans.Count, unchanged, rejected), AdminJson.Responses.ImportReport);
     }

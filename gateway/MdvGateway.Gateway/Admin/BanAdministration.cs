@@ -9,7 +9,7 @@ namespace MdvGateway.Gateway.Admin;
 /// <summary>
 /// The handlers of <c>/admin/bans</c>. Reads go to Redis (the source of truth); every write goes to Redis, which
 /// tells the other nodes, and then to this node's <see cref="BanCache"/>, so the change is enforced here before the
-/// answer leaves. Bans are dated by Redis's clock.
+/// answer leaves. Bans are dated by Redis's clock. Every write that reached Redis is audited (<see cref="AdminAudit"/>).
 /// </summary>
 internal sealed partial class BanAdministration
 {
@@ -22,11 +22,13 @@ internal sealed partial class BanAdministration
     private readonly BanCache _cache;
     private readonly GatewaySettingsMonitor _settings;
     private readonly GatewayMetrics _metrics;
+    private readonly AdminAudit _audit;
     private readonly ILogger<BanAdministration> _logger;
 
-    public BanAdministration(IBanStore store, StoreConnection connection, BanCache cache, GatewaySettingsMonitor settings, GatewayMetrics metrics, ILogger<BanAdministration> logger)
+    public BanAdministration(IBanStore store, StoreConnection connection, BanCache cache, GatewaySettingsMonitor settings, GatewayMetrics metrics, AdminAudit audit, ILogger<BanAdministration> logger)
     {
         _metrics = metrics;
+        _audit = audit;
         _store = store;
         _connection = connection;
         _cache = cache;
@@ -111,6 +113,7 @@ internal sealed partial class BanAdministration
         await _store.UpsertAsync(ban, keepLonger: false);
         _cache.Upsert(ban, settings.ClientIp.IPv6PrefixLength);
         _metrics.BanIssued(BanOrigins.Manual, 0);
+        _audit.BanCreated(context, caller, ban, request.OverrideAllowlist);
         Log.Banned(_logger, caller.Name, ban.Target, ban.ExpiresAt, request.OverrideAllowlist);
 
         context.Response.Headers.Location = BanLocation(ban.Target);
@@ -170,6 +173,7 @@ internal sealed partial class BanAdministration
         await _store.UpsertAsync(changed, keepLonger: false);
         _cache.Upsert(changed, _settings.Current.ClientIp.IPv6PrefixLength);
         var caller = Caller(context);
+        _audit.BanChanged(context, caller, existing, changed, now);
         Log.Changed(_logger, caller.Name, changed.Target, existing.ExpiresAt, changed.ExpiresAt);
         await WriteJsonAsync(context, StatusCodes.Status200OK, changed, AdminJson.Responses.Ban);
     }
@@ -186,14 +190,28 @@ internal sealed partial class BanAdministration
         }
 
         await _connection.FirstAttemptAsync(context.RequestAborted);
+
+        // Read first only for the audit trail (the lifted ban's origin); the removal decides whether there was a ban.
+        var existing = await _store.GetAsync(target.Canonical);
         if (!await _store.RemoveAsync(target.Canonical))
         {
             throw NoBan(target);
         }
 
         _cache.Remove(target.Canonical);
-        await _store.ClearOffensesAsync(target.Canonical, resetLevel);
         var caller = Caller(context);
+        try
+        {
+            await _store.ClearOffensesAsync(target.Canonical, resetLevel);
+        }
+        catch (Exception ex) when (AdminErrorMiddleware.IsStoreFailure(ex))
+        {
+            // The ban is lifted already; the trail must say so, and that the caller was told 503.
+            _audit.BanLifted(context, caller, target.Canonical, existing?.Origin, resetLevel, StatusCodes.Status503ServiceUnavailable);
+            throw;
+        }
+
+        _audit.BanLifted(context, caller, target.Canonical, existing?.Origin, resetLevel, StatusCodes.Status204NoContent);
         Log.Lifted(_logger, caller.Name, target.Canonical, resetLevel);
         context.Response.StatusCode = StatusCodes.Status204NoContent;
     }

@@ -5,9 +5,9 @@ using MdvGateway.Gateway.RateLimiting;
 namespace MdvGateway.Gateway.Auditing;
 
 /// <summary>
-/// Counts rate-limit rejections and banned requests per client (and route, policy and limit) between two
-/// <see cref="Flush"/> calls, and turns each non-zero count into one event. Thread-safe and exact: every increment is
-/// reported by exactly one flush, however the two race.
+/// Counts rate-limit rejections, banned requests and other refusals per client (and route, policy and limit, or
+/// reason) between two <see cref="Flush"/> calls, and turns each non-zero count into one event. Thread-safe and exact:
+/// every increment is reported by exactly one flush, however the two race.
 /// </summary>
 /// <remarks>
 /// A bucket is never swapped out from under a writer. Writers and the flush take the bucket's own lock: the flush reads
@@ -23,10 +23,13 @@ internal sealed class AuditAggregator
     public int BucketCount => _buckets.Count;
 
     public void AddRejection(string? client, string routeId, string policy, RateLimit limit, DateTimeOffset at)
-        => Add(new AggregateKey(AuditEventTypes.RateLimitExceeded, client, routeId, policy, limit.Name), at, limit.PermitLimit, limit.Window);
+        => Add(new AggregateKey(AuditEventTypes.RateLimitExceeded, client, routeId, policy, limit.Name, null), at, limit.PermitLimit, limit.Window);
 
     public void AddBanBlocked(string? client, DateTimeOffset at)
-        => Add(new AggregateKey(AuditEventTypes.BanBlocked, client, null, null, null), at, 0, TimeSpan.Zero);
+        => Add(new AggregateKey(AuditEventTypes.BanBlocked, client, null, null, null, null), at, 0, TimeSpan.Zero);
+
+    public void AddAbuseRefused(string? client, string reason, DateTimeOffset at)
+        => Add(new AggregateKey(AuditEventTypes.AbuseRefused, client, null, null, null, reason), at, 0, TimeSpan.Zero);
 
     /// <summary>Reports every count since the previous flush as one event each, and starts counting afresh.</summary>
     /// <param name="now">The end of the interval: each event's <c>OccurredAt</c>.</param>
@@ -112,11 +115,15 @@ internal sealed class AuditAggregator
                 writer.WriteSeconds("window", window);
                 writer.WriteString("limitName", key.LimitName);
             }
+            else if (key.EventType == AuditEventTypes.AbuseRefused)
+            {
+                writer.WriteString("reason", key.Reason);
+            }
         });
         return new AuditEventRecorded(Guid.CreateVersion7(now), now, key.EventType, key.Client, key.RouteId, key.Policy, actor, details);
     }
 
-    private readonly record struct AggregateKey(string EventType, string? Client, string? RouteId, string? Policy, string? LimitName);
+    private readonly record struct AggregateKey(string EventType, string? Client, string? RouteId, string? Policy, string? LimitName, string? Reason);
 
     private sealed class Bucket
     {

@@ -3,7 +3,7 @@ using MdvGateway.Gateway.RateLimiting;
 
 namespace MdvGateway.Gateway.Auditing;
 
-/// <summary>Aggregates rejections in memory and queues everything else; the publisher flushes the aggregates.</summary>
+/// <summary>Aggregates rejections and refusals in memory and queues everything else; the publisher flushes the aggregates.</summary>
 internal sealed class AuditSink : IAuditSink
 {
     private readonly AuditAggregator _aggregator = new();
@@ -21,6 +21,9 @@ internal sealed class AuditSink : IAuditSink
 
     public void BanBlocked(string? client, DateTimeOffset at)
         => _aggregator.AddBanBlocked(client, at);
+
+    public void AbuseRefused(string? client, string reason, DateTimeOffset at)
+        => _aggregator.AddAbuseRefused(client, reason, at);
 
     public void Record(AuditEventRecorded auditEvent) => _queue.Enqueue(auditEvent);
 

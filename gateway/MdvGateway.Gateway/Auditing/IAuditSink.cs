@@ -22,4 +22,16 @@ internal interface IAuditSink
 
     /// <summary>Records a discrete event (a ban issued or lifted, an admin write, a configuration reload) as is.</summary>
     void Record(AuditEventRecorded auditEvent);
+
+    /// <summary>
+    /// Counts one refusal that is not a rate limit (a failed admin authentication, an admin lockout), reported as
+    /// <c>abuse.refused</c> per client and reason per aggregation interval.
+    /// </summary>
+    /// <param name="client">The client key (IPv4 address or IPv6 prefix), or null when the client is unknown.</param>
+    /// <param name="reason">Why it was refused, e.g. <c>admin-auth-failed</c>; refusals are counted per reason.</param>
+    /// <param name="at">When the request was refused.</param>
+    void AbuseRefused(string? client, string reason, DateTimeOffset at)
+    {
+        // Only for sinks that keep no aggregates (test doubles recording discrete events); the real sinks implement it.
+    }
 }

@@ -20,6 +20,10 @@ internal sealed class NullAuditSink : IAuditSink
     {
     }
 
+    public void AbuseRefused(string? client, string reason, DateTimeOffset at)
+    {
+    }
+
     public void Record(AuditEventRecorded auditEvent)
     {
     }
