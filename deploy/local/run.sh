@@ -2,7 +2,7 @@
 # `make run`: the whole stack on this machine.
 #   1. services-up.sh (Redis, RabbitMQ, PostgreSQL on 127.0.0.1; installs missing packages)
 #   2. dotnet build MdvGateway.sln -c Release
-#   3. audit-consumer `migrate` (skipped with a warning while the verb is not implemented)
+#   3. audit-consumer `migrate` (stops here if the migrations fail)
 #   4. demo upstream, audit-consumer and gateway as background processes, logs under .local/logs/
 # Ctrl-C (or SIGTERM) stops the three .NET processes gracefully; the services keep running
 # (`make services-down` stops them). If any .NET process exits on its own, the others are stopped too.
@@ -145,43 +145,15 @@ fi
 GATEWAY_ENV+=("Audit__SpoolDirectory=$MDV_LOCAL_DIR/audit-spool")
 
 # --- migrations --------------------------------------------------------------------------------
-# A consumer without the `migrate` verb would ignore it and start serving instead: we recognise that
-# by its health port opening, stop it, and carry on with a warning. Any non-zero exit is a warning
-# too (the consumer's own start-up then shows whether the database is usable).
+# The consumer never migrates on its own in production; `make run` applies the migrations first and
+# stops if they fail (the consumer would only report not-ready without its schema).
 mdv_say "run: applying audit database migrations (dotnet $CONSUMER_DLL migrate) ..."
-(cd "$CONSUMER_PROJECT/$BIN" && exec env "${CONSUMER_ENV[@]}" dotnet "$CONSUMER_DLL" migrate \
-  --Urls "http://$MDV_HOST:$MDV_CONSUMER_PORT") </dev/null >"$LOG_DIR/migrate.log" 2>&1 &
-MIGRATE_PID=$!
-migrate_deadline=$((SECONDS + ${MDV_RUN_MIGRATE_TIMEOUT:-300}))
-migrate_rc=""
-while alive "$MIGRATE_PID"; do
-  if mdv_port_open "$MDV_CONSUMER_PORT"; then
-    kill -TERM "$MIGRATE_PID" 2>/dev/null || true
-    wait "$MIGRATE_PID" 2>/dev/null || true
-    migrate_rc=unsupported
-    break
-  fi
-  if ((SECONDS >= migrate_deadline)); then
-    kill -KILL "$MIGRATE_PID" 2>/dev/null || true
-    wait "$MIGRATE_PID" 2>/dev/null || true
-    migrate_rc=timeout
-    break
-  fi
-  sleep 0.2
-done
-if [[ -z $migrate_rc ]]; then
-  migrate_rc=0
-  wait "$MIGRATE_PID" || migrate_rc=$?
+if ! (cd "$CONSUMER_PROJECT/$BIN" && exec env "${CONSUMER_ENV[@]}" timeout "${MDV_RUN_MIGRATE_TIMEOUT:-300}" dotnet "$CONSUMER_DLL" migrate) \
+  </dev/null >"$LOG_DIR/migrate.log" 2>&1; then
+  tail -n 20 "$LOG_DIR/migrate.log" >&2 || true
+  mdv_die "'dotnet $CONSUMER_DLL migrate' failed (log: $LOG_DIR/migrate.log)"
 fi
-case $migrate_rc in
-  0) mdv_say "run: migrations applied" ;;
-  unsupported) mdv_warn "the audit-consumer does not implement 'migrate' yet (it started serving instead); continuing without migrations" ;;
-  timeout) mdv_warn "'migrate' did not finish within ${MDV_RUN_MIGRATE_TIMEOUT:-300} s; continuing (log: $LOG_DIR/migrate.log)" ;;
-  *)
-    tail -n 20 "$LOG_DIR/migrate.log" >&2 || true
-    mdv_warn "'dotnet $CONSUMER_DLL migrate' exited with $migrate_rc (not implemented yet, or failed); continuing (log: $LOG_DIR/migrate.log)"
-    ;;
-esac
+mdv_say "run: migrations applied"
 
 # --- the three .NET processes ------------------------------------------------------------------
 start_app demo-upstream "$UPSTREAM_PROJECT/$BIN" "$UPSTREAM_DLL" UPSTREAM_ENV \
@@ -203,7 +175,7 @@ cat <<EOF
 
 MdvGateway is running:
   gateway (public)  http://$MDV_HOST:$MDV_GATEWAY_PORT
-  gateway (admin)   http://$MDV_HOST:$MDV_ADMIN_PORT     (/admin/..., /metrics, /health/ready)
+  gateway (admin)   http://$MDV_HOST:$MDV_ADMIN_PORT     (/admin/..., /health/ready)
   audit-consumer    http://$MDV_HOST:$MDV_CONSUMER_PORT     (/metrics, /health/ready)
   demo upstream     http://$MDV_HOST:$MDV_UPSTREAM_PORT
   redis             $MDV_REDIS_ADDRESS
