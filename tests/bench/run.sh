@@ -19,6 +19,7 @@
 #   BENCH_SKIP_BUILD=1       use the existing Release build
 #   BENCH_FAIL_BELOW_TARGET=1  exit 3 when limited / plain YARP < 0.80 or banned / plain YARP <= 1.0 (default: report only)
 #   BENCH_RESULTS_DIR        where reports go (default tests/bench/results)
+#   BENCH_INGEST=1           afterwards, run tests/bench/ingest.sh (audit consumer vs raw COPY); 0 skips it
 #   MDV_REDIS_PORT, MDV_LOCAL_DIR  as for deploy/local (Redis port; logs go to $MDV_LOCAL_DIR/bench/<ts>/)
 # Exit codes: 0 ok; 1 setup failure or an invalid measurement (non-2xx / socket errors on an admitted
 # scenario, anything but 403 or a socket error on banned, a banned request reaching the upstream, or the limiter
@@ -889,3 +890,6 @@ if [[ $BENCH_FAIL_BELOW_TARGET == 1 && ($VERDICT != PASS || $VERDICT_BANNED != P
   [[ $VERDICT_BANNED == PASS ]] || say "banned / plain YARP ${RATIO_BANNED_PLAIN} <= ${BANNED_TARGET_RATIO} (BENCH_FAIL_BELOW_TARGET=1)"
   exit 3
 fi
+
+# Audit ingest (issue 4): consumer events/s vs a raw COPY of the same rows; its own report (ingest-latest.md).
+[[ ${BENCH_INGEST:-1} == 0 ]] || "$BENCH_DIR/ingest.sh"
