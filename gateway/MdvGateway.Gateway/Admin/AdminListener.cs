@@ -1,3 +1,5 @@
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 using MdvGateway.Gateway.Configuration;
 using MdvGateway.Gateway.Redis;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -53,6 +55,7 @@ internal sealed partial class AdminListener : IHostedService, IAsyncDisposable
         builder.Services.AddSingleton<StoreConnection>();
         builder.Services.AddSingleton<BanAdministration>();
         builder.Services.AddSingleton<AdminInformation>();
+        AddPrometheusMetrics(builder.Services);
         var app = builder.Build();
 
         // Errors first (so every refusal is problem+json), then routing, then keys: authentication needs to know the
@@ -61,6 +64,7 @@ internal sealed partial class AdminListener : IHostedService, IAsyncDisposable
         app.UseStatusCodePages(static context => AdminProblems.ForEmptyStatus(context.HttpContext));
         app.UseRouting();
         app.UseMiddleware<ApiKeyAuthenticationMiddleware>();
+        app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapGet("/health/live", static () => Results.Ok(new { status = "live" }));
         app.MapGet("/health/ready", static (RedisConnection redis, IpBans.BanCache bans) =>
         {
@@ -81,6 +85,19 @@ internal sealed partial class AdminListener : IHostedService, IAsyncDisposable
             Log.Listening(_logger, addresses);
         }
     }
+
+    /// <summary>
+    /// Prometheus text on the admin listener: the gateway's own instruments (<c>mdv.gateway.*</c>) and the outgoing
+    /// HTTP client's (YARP's calls to upstreams). The meter provider lives in the admin app, but meters are
+    /// observed process-wide, so it sees the public side's measurements. ASP.NET Core's hosting and Kestrel meters
+    /// are left out here: both servers of the process publish them under the same names, which would collide.
+    /// </summary>
+    private static void AddPrometheusMetrics(IServiceCollection services)
+        => services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("mdv-gateway"))
+            .WithMetrics(metrics => metrics
+                .AddMeter(Diagnostics.GatewayMetrics.MeterName, "System.Net.Http")
+                .AddPrometheusExporter());
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
