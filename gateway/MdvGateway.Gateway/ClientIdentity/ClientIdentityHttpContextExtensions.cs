@@ -4,8 +4,13 @@ internal static class ClientIdentityHttpContextExtensions
 {
     /// <summary>The client resolved by <see cref="ClientIdentityMiddleware"/> (the peer if it did not run).</summary>
     public static ClientIdentity GetClientIdentity(this HttpContext context)
-        => context.Features.Get<ClientIdentity>()
-           ?? (context.Connection.RemoteIpAddress is { } peer
-               ? new ClientIdentity(AddressNormalizer.Normalize(peer), AddressNormalizer.Normalize(peer).ToString())
-               : ClientIdentity.Unknown);
+    {
+        if (context.Features.Get<ClientIdentity>() is { } identity)
+        {
+            return identity;
+        }
+
+        var peer = context.Connection.RemoteIpAddress is { } address ? AddressNormalizer.Normalize(address) : null;
+        return peer is null ? ClientIdentity.Unknown : new ClientIdentity(peer, peer.ToString());
+    }
 }

@@ -42,11 +42,5 @@ internal sealed record BanTarget(string Canonical, IPNetwork Network, bool IsCli
         return true;
     }
 
-    /// <summary>The target for a client as <see cref="ClientIpResolver"/> identified it.</summary>
-    public static BanTarget ForClient(ClientIdentity.ClientIdentity client, int ipv6PrefixLength)
-        => TryParse(client.Key, ipv6PrefixLength, out var target, out _)
-            ? target
-            : new BanTarget(client.Key, new IPNetwork(client.Address, client.Address.AddressFamily == AddressFamily.InterNetwork ? 32 : 128), true);
-
     public bool Contains(IPAddress address) => Network.Contains(AddressNormalizer.Normalize(address));
 }

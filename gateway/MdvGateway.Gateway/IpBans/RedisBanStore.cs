@@ -13,6 +13,8 @@ namespace MdvGateway.Gateway.IpBans;
 internal sealed class RedisBanStore : IBanStore
 {
     // KEYS: strikes, offense. ARGV: window ms, threshold, unique member, forget-offenses ms, ladder ms...
+    // The ladder lives here and only here: the n-th ban takes the n-th rung, the last rung repeats, and the offense
+    // level is remembered for the ban plus ForgetOffensesAfter, so it resets only after that long without a ban.
     private const string StrikeScript = """
         local t = redis.call('TIME')
         local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)

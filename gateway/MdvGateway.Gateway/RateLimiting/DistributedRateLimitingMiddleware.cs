@@ -36,14 +36,14 @@ internal sealed class DistributedRateLimitingMiddleware
 
     public DistributedRateLimitingMiddleware(RequestDelegate next, GatewaySettingsMonitor settings, RateLimitEvaluator evaluator, GatewayMetrics metrics, IDiagnosticContext diagnostics, StrikeRecorder strikes, IAuditSink audit, TimeProvider time)
     {
-        _strikes = strikes;
-        _audit = audit;
-        _time = time;
         _next = next;
         _settings = settings;
         _evaluator = evaluator;
         _metrics = metrics;
         _diagnostics = diagnostics;
+        _strikes = strikes;
+        _audit = audit;
+        _time = time;
     }
 
     public async Task InvokeAsync(HttpContext context)

@@ -54,37 +54,18 @@ public sealed class StartupValidationTests
     [Fact]
     public async Task GatewayProcess_WithBadConfiguration_ExitsNonZeroAndPrintsEveryProblem()
     {
-        var dll = Path.Combine(TestEnvironment.RepositoryRoot, "gateway", "MdvGateway.Gateway", "bin", TestEnvironment.BuildConfiguration, "net10.0", "MdvGateway.Gateway.dll");
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = Path.GetDirectoryName(dll)!,
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-        };
-        foreach (var arg in new[]
-                 {
-                     dll, "--urls", "http://127.0.0.1:0", "--Admin:Urls", "http://127.0.0.1:0",
-                     "--RateLimiting:Policies:auth:OnBreach=Ban",
-                     "--RateLimiting:Policies:per-ip:PermitLimit=0",
-                     "--RateLimiting:Policies:per-ip:Window=soon",
-                 })
-        {
-            start.ArgumentList.Add(arg);
-        }
+        var (exitCode, message, output) = await RunGatewayAsync(
+            "--urls", "http://127.0.0.1:0", "--Admin:Urls", "http://127.0.0.1:0",
+            "--RateLimiting:Policies:auth:OnBreach=Ban",
+            "--RateLimiting:Policies:per-ip:PermitLimit=0",
+            "--RateLimiting:Policies:per-ip:Window=soon");
 
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(timeout.Token);
-
-        Assert.Equal(2, process.ExitCode);
-        var message = await stderr;
+        Assert.Equal(2, exitCode);
         Assert.Contains("Invalid gateway configuration (3 problems)", message, StringComparison.Ordinal);
         Assert.Contains("RateLimiting:Policies:auth:OnBreach", message, StringComparison.Ordinal);
         Assert.Contains("RateLimiting:Policies:per-ip:PermitLimit", message, StringComparison.Ordinal);
         Assert.Contains("RateLimiting:Policies:per-ip:Window", message, StringComparison.Ordinal);
-        Assert.DoesNotContain("Unhandled exception", message + await stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", message + output, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -94,14 +75,14 @@ public sealed class StartupValidationTests
         squatter.Start();
         var taken = ((System.Net.IPEndPoint)squatter.LocalEndpoint).Port;
 
-        var (exitCode, stderr) = await RunGatewayAsync("--urls", "http://127.0.0.1:0", "--Admin:Urls", $"http://127.0.0.1:{taken}", "--Redis:Configuration", "127.0.0.1:1,connectTimeout=100", "--Audit:Enabled=false");
+        var (exitCode, stderr, _) = await RunGatewayAsync("--urls", "http://127.0.0.1:0", "--Admin:Urls", $"http://127.0.0.1:{taken}", "--Redis:Configuration", "127.0.0.1:1,connectTimeout=100", "--Audit:Enabled=false");
 
         Assert.Equal(3, exitCode);
         Assert.Contains($"Cannot listen: Failed to bind to address http://127.0.0.1:{taken}", stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("Unhandled exception", stderr, StringComparison.Ordinal);
     }
 
-    private static async Task<(int ExitCode, string Stderr)> RunGatewayAsync(params string[] args)
+    private static async Task<(int ExitCode, string Stderr, string Stdout)> RunGatewayAsync(params string[] args)
     {
         var dll = Path.Combine(TestEnvironment.RepositoryRoot, "gateway", "MdvGateway.Gateway", "bin", TestEnvironment.BuildConfiguration, "net10.0", "MdvGateway.Gateway.dll");
         var start = new ProcessStartInfo("dotnet") { WorkingDirectory = Path.GetDirectoryName(dll)!, RedirectStandardError = true, RedirectStandardOutput = true };
@@ -116,7 +97,6 @@ public sealed class StartupValidationTests
         var stdout = process.StandardOutput.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         await process.WaitForExitAsync(timeout.Token);
-        await stdout;
-        return (process.ExitCode, await stderr);
+        return (process.ExitCode, await stderr, await stdout);
     }
 }
