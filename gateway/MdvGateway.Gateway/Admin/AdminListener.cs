@@ -1,3 +1,5 @@
+using System.Diagnostics.Metrics;
+using MdvGateway.Gateway.Diagnostics;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using MdvGateway.Gateway.Configuration;
@@ -55,7 +57,8 @@ internal sealed partial class AdminListener : IHostedService, IAsyncDisposable
         builder.Services.AddSingleton<StoreConnection>();
         builder.Services.AddSingleton<BanAdministration>();
         builder.Services.AddSingleton<AdminInformation>();
-        AddPrometheusMetrics(builder.Services);
+        builder.Services.AddAdminHealthChecks(_gatewayServices);
+        AddPrometheusMetrics(builder.Services, _gatewayServices.GetRequiredService<IMeterFactory>());
         var app = builder.Build();
 
         // Errors first (so every refusal is problem+json), then routing, then keys: authentication needs to know the
@@ -66,16 +69,7 @@ internal sealed partial class AdminListener : IHostedService, IAsyncDisposable
         app.UseMiddleware<ApiKeyAuthenticationMiddleware>();
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapGet("/health/live", static () => Results.Ok(new { status = "live" }));
-        app.MapGet("/health/ready", static (RedisConnection redis, IpBans.BanCache bans) =>
-        {
-            // Not ready until the ban list is loaded (a node that cannot enforce bans must not take traffic);
-            // Redis being away later only degrades it, because limits fall back and known bans stay enforced.
-            var connected = redis.TryGet()?.IsConnected == true;
-            var status = !bans.IsLoaded ? "not-ready" : connected ? "ready" : "degraded";
-            return Results.Json(
-                new { status, redis = connected ? "connected" : "unavailable", banCache = bans.IsLoaded ? "loaded" : "loading", activeBans = bans.Count },
-                statusCode: bans.IsLoaded ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
-        });
+        app.MapAdminHealthChecks();
         app.MapAdminApi();
         await app.StartAsync(cancellationToken);
         _app = app;
@@ -87,16 +81,28 @@ internal sealed partial class AdminListener : IHostedService, IAsyncDisposable
     }
 
     /// <summary>
-    /// Prometheus text on the admin listener: the gateway's own instruments (<c>mdv.gateway.*</c>) and the outgoing
-    /// HTTP client's (YARP's calls to upstreams). The meter provider lives in the admin app, but meters are
-    /// observed process-wide, so it sees the public side's measurements. ASP.NET Core's hosting and Kestrel meters
-    /// are left out here: both servers of the process publish them under the same names, which would collide.
+    /// Prometheus text on the admin listener: the gateway's own instruments (<c>mdv.gateway.*</c>), the public server's
+    /// ASP.NET Core and Kestrel meters, the outgoing HTTP client's (YARP's calls to upstreams) and the runtime's.
     /// </summary>
-    private static void AddPrometheusMetrics(IServiceCollection services)
+    /// <remarks>
+    /// Meters are observed process-wide, and the admin server publishes ASP.NET Core's and Kestrel's meters under the
+    /// same names as the public one. OpenTelemetry identifies a metric stream by meter name and version and instrument
+    /// name, unit and description (not by the meter's tags), so both servers' instruments would be folded into one
+    /// series: <c>http_server_request_duration_seconds</c> would count every scrape of this endpoint as gateway
+    /// traffic. Every meter the platform creates through an <see cref="IMeterFactory"/> carries that factory as its
+    /// <see cref="Meter.Scope"/>, so a view keeps only the instruments of the gateway's own container (and of meters
+    /// created without a factory, such as <c>System.Net.Http</c>'s and the runtime's, which exist once per process).
+    /// YARP 2.3 publishes no <c>System.Diagnostics.Metrics</c> meter (only EventCounters); its upstream calls show in
+    /// <c>System.Net.Http</c>'s <c>http.client.*</c> instruments and its routes in <c>http.server.*</c>'s
+    /// <c>http_route</c>.
+    /// </remarks>
+    private static void AddPrometheusMetrics(IServiceCollection services, IMeterFactory gatewayMeters)
         => services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("mdv-gateway"))
             .WithMetrics(metrics => metrics
-                .AddMeter(Diagnostics.GatewayMetrics.MeterName, "System.Net.Http")
+                .AddMeter(Diagnostics.GatewayMetrics.MeterName)
+                .AddMeter(GatewayMeters.PlatformMeterNames)
+                .AddView(instrument => GatewayMeters.IsGatewayInstrument(instrument, gatewayMeters) ? null : MetricStreamConfiguration.Drop)
                 .AddPrometheusExporter());
 
     public async Task StopAsync(CancellationToken cancellationToken)

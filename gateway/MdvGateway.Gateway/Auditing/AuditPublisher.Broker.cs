@@ -66,6 +66,7 @@ internal sealed partial class AuditPublisher
         {
             await _transport.DeclareTopologyAsync(timeout.Token);
             _topologyDeclared = true;
+            BrokerBack();
             Log.TopologyDeclared(_logger, AuditTopology.ExchangeName, AuditTopology.QueueName);
             return true;
         }
@@ -94,6 +95,8 @@ internal sealed partial class AuditPublisher
         if (!_brokerAway)
         {
             _brokerAway = true;
+            Volatile.Write(ref _unreachableSinceTicks, now.UtcTicks);
+            _state = AuditBrokerState.Unreachable;
             _retryDelay = FirstRetryDelay;
             var (type, message) = error is null ? ("unknown", "no detail") : Describe(error);
             Log.BrokerAway(_logger, _options.RabbitMq.Host, _options.RabbitMq.Port, type, message);
@@ -108,9 +111,11 @@ internal sealed partial class AuditPublisher
 
     private void BrokerBack()
     {
+        _state = AuditBrokerState.Reachable;
         if (_brokerAway)
         {
             _brokerAway = false;
+            Volatile.Write(ref _unreachableSinceTicks, 0);
             _retryDelay = FirstRetryDelay;
             Log.BrokerBack(_logger, _options.RabbitMq.Host, _options.RabbitMq.Port, _spool.Bytes);
         }

@@ -15,7 +15,7 @@ namespace MdvGateway.Gateway.Auditing;
 /// publish that timed out may still reach the broker, so an event can arrive twice; the consumer stores each
 /// <see cref="AuditEventRecorded.EventId"/> once.
 /// </remarks>
-internal sealed partial class AuditPublisher : BackgroundService
+internal sealed partial class AuditPublisher : BackgroundService, IAuditBrokerStatus
 {
     internal const int BatchSize = 100;
     internal static readonly TimeSpan FirstRetryDelay = TimeSpan.FromSeconds(1);
@@ -32,6 +32,10 @@ internal sealed partial class AuditPublisher : BackgroundService
     private readonly List<AuditEventRecorded> _batch = new(BatchSize);
     private bool _topologyDeclared;
     private bool _brokerAway;
+
+    // What readiness and the broker gauge read, from other threads; only the publisher's loops write them.
+    private volatile AuditBrokerState _state;
+    private long _unreachableSinceTicks;
     private DateTimeOffset _retryAt = DateTimeOffset.MinValue;
     private TimeSpan _retryDelay = FirstRetryDelay;
     private DateTimeOffset _replayAfter = DateTimeOffset.MinValue;
@@ -54,7 +58,15 @@ internal sealed partial class AuditPublisher : BackgroundService
         _time = time;
         _metrics = metrics;
         _logger = logger;
+        metrics.ObserveAuditBroker(() => _state == AuditBrokerState.Reachable);
     }
+
+    public AuditBrokerState State => _state;
+
+    public DateTimeOffset? UnreachableSince
+        => Volatile.Read(ref _unreachableSinceTicks) is > 0 and var ticks ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
+
+    public long SpoolBytes => _spool.Bytes;
 
     /// <summary>Whether the broker is believed reachable (or it is time to try it again).</summary>
     private bool MayPublish => !_brokerAway || _time.GetUtcNow() >= _retryAt;

@@ -42,7 +42,9 @@ public static class AuditingServiceCollectionExtensions
         services.TryAddSingleton<AuditSink>();
         services.TryAddSingleton<IAuditSink>(sp => sp.GetRequiredService<AuditSink>());
         services.TryAddSingleton<IAuditTransport, MassTransitAuditTransport>();
-        services.AddHostedService<AuditPublisher>();
+        services.TryAddSingleton<AuditPublisher>();
+        services.TryAddSingleton<IAuditBrokerStatus>(sp => sp.GetRequiredService<AuditPublisher>());
+        services.AddHostedService(sp => sp.GetRequiredService<AuditPublisher>());
         services.AddHostedService<ConfigurationAuditor>();
         return services;
     }

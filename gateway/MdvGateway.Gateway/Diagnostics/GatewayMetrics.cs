@@ -28,6 +28,7 @@ internal sealed class GatewayMetrics
     private Func<int> _activeBans = static () => 0;
     private Func<long> _auditSpoolBytes = static () => 0;
     private Func<int> _auditQueueLength = static () => 0;
+    private Func<bool>? _auditBrokerConnected;
 
     public GatewayMetrics(IMeterFactory meterFactory)
     {
@@ -48,6 +49,8 @@ internal sealed class GatewayMetrics
         _auditDropped = meter.CreateCounter<long>("mdv.gateway.audit.dropped", "{event}", "Audit events lost, by reason (spool_full, spool_write_failed, spool_unreadable, spool_closed).");
         meter.CreateObservableGauge("mdv.gateway.audit.spool.size", () => _auditSpoolBytes(), "By", "Bytes of audit events waiting in the disk spool.");
         meter.CreateObservableGauge("mdv.gateway.audit.queue.length", () => _auditQueueLength(), "{event}", "Audit events waiting in the in-memory queue.");
+        meter.CreateObservableGauge("mdv.gateway.audit.broker.connected", ObserveBroker, "{state}",
+            "1 while the audit publisher's last declaration or publish to RabbitMQ was confirmed, 0 while it spools (absent with Audit:Enabled false).");
     }
 
     public void Decision(RateLimitDecision decision)
@@ -119,10 +122,16 @@ internal sealed class GatewayMetrics
     /// <param name="reason"><c>spool_full</c>, <c>spool_write_failed</c>, <c>spool_unreadable</c> or <c>spool_closed</c> (after shutdown).</param>
     public void AuditDropped(int count, string reason) => _auditDropped.Add(count, new KeyValuePair<string, object?>("reason", reason));
 
+    /// <summary>Where the broker gauge reads from; never called with <c>Audit:Enabled</c> false, so the gauge is absent.</summary>
+    public void ObserveAuditBroker(Func<bool> connected) => _auditBrokerConnected = connected;
+
     /// <summary>Where the audit gauges read from.</summary>
     public void ObserveAudit(Func<long> spoolBytes, Func<int> queueLength)
     {
         _auditSpoolBytes = spoolBytes;
         _auditQueueLength = queueLength;
     }
+
+    private IEnumerable<Measurement<int>> ObserveBroker()
+        => _auditBrokerConnected is { } connected ? [new Measurement<int>(connected() ? 1 : 0)] : [];
 }
