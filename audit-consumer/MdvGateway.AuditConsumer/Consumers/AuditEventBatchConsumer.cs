@@ -65,10 +65,14 @@ internal sealed partial class AuditEventBatchConsumer(
             records.RemoveAt(index);
         }
 
-        metrics.BatchWritten(records.Count, result.Inserted, records.Count - result.Inserted, elapsed);
-        foreach (var record in records)
+        // A batch whose every event was refused wrote nothing: no batch size, no lag.
+        if (records.Count > 0)
         {
-            metrics.Lag(committed - record.OccurredAt);
+            metrics.BatchWritten(records.Count, result.Inserted, records.Count - result.Inserted, elapsed);
+            foreach (var record in records)
+            {
+                metrics.Lag(committed - record.OccurredAt);
+            }
         }
 
         if (rejections.Count == 0)

@@ -11,8 +11,8 @@ internal static class ConsumersServiceCollectionExtensions
     public const string HealthCheckName = "rabbitmq";
 
     /// <summary>
-    /// MassTransit on RabbitMQ with the audit batch consumer on queue <c>audit-events</c>. The host starts without
-    /// waiting for the broker; readiness reports it until the bus is connected.
+    /// MassTransit on RabbitMQ with the audit batch consumer on queue <c>audit-events</c>, and the monitor of that
+    /// queue's depth. The host starts without waiting for the broker; readiness reports it until the bus is connected.
     /// </summary>
     public static IServiceCollection AddAuditConsumers(this IServiceCollection services, RabbitMqOptions rabbitMq)
     {
@@ -38,6 +38,7 @@ internal static class ConsumersServiceCollectionExtensions
                 rabbit.ConfigureEndpoints(context);
             });
         });
+        services.AddHostedService<AuditQueueMonitor>();
         services.Configure<MassTransitHostOptions>(host =>
         {
             host.WaitUntilStarted = false;

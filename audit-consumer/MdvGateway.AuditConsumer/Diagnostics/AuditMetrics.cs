@@ -30,6 +30,7 @@ internal sealed class AuditMetrics
     private readonly Counter<long> _partitionsDropped;
     private readonly Counter<long> _rowsMoved;
     private readonly Counter<long> _maintenanceFailures;
+    private IReadOnlyList<AuditQueueDepth> _queues = [];
 
     public AuditMetrics(IMeterFactory meterFactory)
     {
@@ -44,11 +45,15 @@ internal sealed class AuditMetrics
         _batchDuration = meter.CreateHistogram<double>("mdv.audit.batch.duration", "s", "Time to write and commit one batch.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
         _batchFailures = meter.CreateCounter<long>("mdv.audit.batch.failures", "{batch}", "Batch writes that failed and will be retried (PostgreSQL unavailable, schema missing, ...).");
-        _lag = meter.CreateHistogram<double>("mdv.audit.events.lag", "s", "From an event's OccurredAt to its commit: how far behind the audit trail is.",
+        _lag = meter.CreateHistogram<double>("mdv.audit.events.lag", "s", "From an event's OccurredAt to the commit that acknowledged it (redeliveries included): how far behind the audit trail is.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600] });
         _partitionsCreated = meter.CreateCounter<long>("mdv.audit.partitions.created", "{partition}", "Monthly partitions created ahead.");
         _partitionsDropped = meter.CreateCounter<long>("mdv.audit.partitions.dropped", "{partition}", "Monthly partitions dropped by retention.");
         _rowsMoved = meter.CreateCounter<long>("mdv.audit.partitions.rows_moved", "{row}", "Rows moved from the default partition into a newly created month.");
+        meter.CreateObservableGauge("mdv.audit.queue.messages", () => Observe(static q => q.Messages), "{message}",
+            "Messages ready in the audit queue and its error queue, by queue, read from RabbitMQ every few seconds (absent while it cannot be read).");
+        meter.CreateObservableGauge("mdv.audit.queue.consumers", () => Observe(static q => q.Consumers), "{consumer}",
+            "Consumers attached to the audit queue and its error queue, by queue.");
         _maintenanceFailures = meter.CreateCounter<long>("mdv.audit.partitions.maintenance_failures", "{run}", "Partition maintenance runs that failed (retried within a minute).");
     }
 
@@ -64,6 +69,9 @@ internal sealed class AuditMetrics
             _duplicates.Add(duplicates);
         }
     }
+
+    /// <summary>The latest reading of the queues; an empty list withdraws the queue gauges.</summary>
+    public void QueuesObserved(IReadOnlyList<AuditQueueDepth> queues) => Volatile.Write(ref _queues, queues);
 
     public void Lag(TimeSpan lag) => _lag.Record(Math.Max(0, lag.TotalSeconds));
 
@@ -91,4 +99,7 @@ internal sealed class AuditMetrics
             _ when Array.IndexOf(KnownTypes, eventType) >= 0 => eventType,
             _ => "other",
         };
+
+    private IEnumerable<Measurement<long>> Observe(Func<AuditQueueDepth, long> value)
+        => Volatile.Read(ref _queues).Select(q => new Measurement<long>(value(q), new KeyValuePair<string, object?>("queue", q.Queue)));
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -37,6 +38,12 @@ internal static class DiagnosticsExtensions
 
     /// <summary>The consumer's metrics (<see cref="AuditMetrics"/>, MassTransit's, the runtime's) exported for
     /// Prometheus, and the health-check service.</summary>
+    /// <remarks>
+    /// Meters are observed process-wide; one created by another container's <see cref="IMeterFactory"/> (a second host
+    /// in the same process, as in tests) would be folded into this one's series, since OpenTelemetry tells metric
+    /// streams apart by meter and instrument name, not by factory. A view keeps this container's meters and those
+    /// created without a factory (MassTransit's, the runtime's).
+    /// </remarks>
     public static IServiceCollection AddAuditDiagnostics(this IServiceCollection services)
     {
         services.AddMetrics();
@@ -46,6 +53,11 @@ internal static class DiagnosticsExtensions
             .WithMetrics(metrics => metrics
             .AddMeter(AuditMetrics.MeterName, "MassTransit", "System.Runtime")
             .AddPrometheusExporter());
+        services.ConfigureOpenTelemetryMeterProvider(static (provider, metrics) =>
+        {
+            var own = provider.GetRequiredService<IMeterFactory>();
+            metrics.AddView(instrument => instrument.Meter.Scope is null || ReferenceEquals(instrument.Meter.Scope, own) ? null : MetricStreamConfiguration.Drop);
+        });
         services.AddHealthChecks();
         return services;
     }
