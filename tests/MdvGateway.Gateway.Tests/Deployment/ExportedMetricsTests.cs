@@ -96,8 +96,9 @@ public sealed partial class ExportedMetricsTests
                 }
             };
             listener.Start();
-            app.Services.GetRequiredService<GatewayMetrics>();
-            app.Services.GetRequiredService<AuditMetrics>();
+            // Gauges that only report once their source is attached (the audit broker, the queue reader).
+            app.Services.GetRequiredService<GatewayMetrics>().ObserveAuditBroker(() => true);
+            app.Services.GetRequiredService<AuditMetrics>().QueuesObserved([new AuditQueueDepth("audit-events", 0, 1)]);
         }
 
         foreach (var instrument in instruments)
