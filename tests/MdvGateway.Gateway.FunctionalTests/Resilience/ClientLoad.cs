@@ -36,9 +36,12 @@ public sealed class ClientLoad : IAsyncDisposable
 
     private readonly ConcurrentQueue<LoadRecord> _records = new();
     private readonly CancellationTokenSource _stop = new();
-    private readonly List<HttpClient> _clients = [];
+    private readonly List<(string Address, HttpClient Client)> _clients = [];
     private readonly List<Task> _workers = [];
-    private volatile string _phase = "start";
+    private readonly string _path;
+    private readonly TimeSpan _pause;
+    private readonly int _workersPerClient;
+    private volatile string _phase = string.Empty;
 
     /// <param name="baseAddress">The gateway's public address.</param>
     /// <param name="clientAddresses">Loopback addresses the requests come from.</param>
@@ -47,13 +50,25 @@ public sealed class ClientLoad : IAsyncDisposable
     /// <param name="pause">A pause between one worker's requests, to keep the load modest on a shared machine.</param>
     public ClientLoad(string baseAddress, IEnumerable<string> clientAddresses, int workersPerClient, string path, TimeSpan pause)
     {
+        _path = path;
+        _pause = pause;
+        _workersPerClient = workersPerClient;
         foreach (var address in clientAddresses)
         {
-            var client = TestClients.From(address, baseAddress, maxConnections: workersPerClient);
-            _clients.Add(client);
-            for (var i = 0; i < workersPerClient; i++)
+            _clients.Add((address, TestClients.From(address, baseAddress, maxConnections: workersPerClient)));
+        }
+    }
+
+    /// <summary>Starts the workers; their requests are recorded under <paramref name="phase"/> until it changes.</summary>
+    public void Start(string phase)
+    {
+        Assert.Empty(_workers);
+        _phase = phase;
+        foreach (var (address, client) in _clients)
+        {
+            for (var i = 0; i < _workersPerClient; i++)
             {
-                _workers.Add(Task.Run(() => WorkAsync(address, client, path, pause)));
+                _workers.Add(Task.Run(() => WorkAsync(address, client, _path, _pause)));
             }
         }
     }
@@ -76,7 +91,7 @@ public sealed class ClientLoad : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync();
-        _clients.ForEach(c => c.Dispose());
+        _clients.ForEach(c => c.Client.Dispose());
         _stop.Dispose();
     }
 

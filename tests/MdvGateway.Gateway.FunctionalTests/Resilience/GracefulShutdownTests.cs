@@ -78,7 +78,7 @@ public sealed class GracefulShutdownTests(UpstreamFixture fixture, ITestOutputHe
         var limited = Enumerable.Range(1, 4).Select(i => $"127.0.70.{i}");
         var banned = Enumerable.Range(1, 2).Select(i => $"127.0.71.{i}");
         await using var load = new ClientLoad(gateway.Address, limited.Concat(banned), workersPerClient: 3, "/api/x", TimeSpan.FromMilliseconds(10));
-        load.Phase = "running";
+        load.Start("running");
         await Task.Delay(TimeSpan.FromSeconds(1.5));
 
         // Accepted and still in flight when the signal comes: the upstream holds /slow/ requests for 5 s.

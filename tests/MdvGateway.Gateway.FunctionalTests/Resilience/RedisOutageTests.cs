@@ -17,6 +17,7 @@ public sealed class RedisOutageTests(UpstreamFixture fixture, ITestOutputHelper 
     private const int TimeoutMs = 250;
     private const int ProbeLimit = 10;
     private const string Banned = "127.0.61.9";
+    private const string WarmUp = "warm-up";
 
     /// <summary>
     /// A correctness bound, not a performance target: a request that waited on Redis past its timeout (queued behind a
@@ -59,8 +60,11 @@ public sealed class RedisOutageTests(UpstreamFixture fixture, ITestOutputHelper 
         var timings = new List<TimeSpan>();
         var loadClients = Enumerable.Range(1, 8).Select(i => $"127.0.60.{i}");
         await using var load = new ClientLoad(gateway.Address, loadClients, workersPerClient: 2, "/api/load", TimeSpan.FromMilliseconds(5));
+        // The first requests of a fresh process pay for JIT and connection set-up: checked for errors, not timed.
+        load.Start(WarmUp);
+        await Task.Delay(TimeSpan.FromSeconds(0.5));
         load.Phase = "redis-up";
-        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        await Task.Delay(TimeSpan.FromSeconds(1));
 
         if (outage == RedisOutage.Killed)
         {
@@ -118,8 +122,9 @@ public sealed class RedisOutageTests(UpstreamFixture fixture, ITestOutputHelper 
 
         var records = load.Records.ToList();
         var summary = load.Summary();
-        var slowest = records.Select(r => r.Duration).Concat(timings).Max();
-        output.WriteLine($"{summary}; slowest {slowest.TotalMilliseconds:F0} ms; distributed again {resumedAfter.TotalSeconds:F1} s after Redis returned");
+        var slowest = records.Where(r => r.Phase != WarmUp).Select(r => r.Duration).Concat(timings).Max();
+        var slowestByPhase = string.Join(", ", records.GroupBy(r => r.Phase).Select(g => $"{g.Key} {g.Max(r => r.Duration).TotalMilliseconds:F0} ms"));
+        output.WriteLine($"{whenStoreUnavailable}/{outage}: {summary}; slowest {slowest.TotalMilliseconds:F0} ms ({slowestByPhase}); distributed again {resumedAfter.TotalSeconds:F1} s after Redis returned");
 
         // No 5xx and no failed request anywhere, in any phase.
         Assert.All(records, r => Assert.True(r.Failure == RequestFailure.None && (int)r.Status! < 500, $"{r.Phase} {r.Client}: {r.Status} {r.Failure} {r.Error} ({summary})"));
