@@ -40,6 +40,13 @@ public static class GatewayApplication
             .AddGatewayProxy(builder.Configuration)
             .AddAdminListener();
 
+        // Graceful shutdown (SIGTERM): WebApplication registers the web server last, so it stops first — the listener
+        // closes and in-flight requests drain for up to HostOptions.ShutdownTimeout — and only then, one by one in
+        // reverse order, the other services, the audit publisher among them, whose flush must see every count those
+        // requests made (see AuditPublisher.Shutdown.cs for its own budget). Stopping services concurrently would race
+        // that flush against the drain, so it stays off whatever the host configuration says.
+        builder.Services.PostConfigure<HostOptions>(host => host.ServicesStopConcurrently = false);
+
         var app = builder.Build();
         app.UseGatewayRequestLogging();
         app.UseClientIdentity();
