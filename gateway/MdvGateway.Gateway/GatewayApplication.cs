@@ -28,16 +28,17 @@ public static class GatewayApplication
 
         var settings = GatewaySettings.TryLoad(builder.Configuration, out var problems)
                        ?? throw new GatewayConfigurationException(problems);
+        var proxy = new AcceptedProxyConfiguration(builder.Configuration);
 
         builder.AddGatewayLogging();
         builder.Services
-            .AddGatewaySettings(settings)
+            .AddGatewaySettings(settings, proxy)
             .AddGatewayDiagnostics()
             .AddAuditing(settings.Audit, builder.Environment.ContentRootPath)
             .AddGatewayRedis()
             .AddDistributedRateLimiting(builder.Configuration)
             .AddIpBans()
-            .AddGatewayProxy(builder.Configuration)
+            .AddGatewayProxy(proxy.View)
             .AddAdminListener();
 
         // Graceful shutdown (SIGTERM): WebApplication registers the web server last, so it stops first — the listener

@@ -91,8 +91,11 @@ internal static class AuditEvents
         return new AuditEventRecorded(Guid.CreateVersion7(at), at, eventType, target, null, null, actor, details);
     }
 
-    /// <summary>A hot reload put in force (<c>config.reloaded</c>) with the top-level sections that changed.</summary>
-    public static AuditEventRecorded ConfigReloaded(IReadOnlyList<string> changedSections, DateTimeOffset at)
+    /// <summary>
+    /// A hot reload put in force (<c>config.reloaded</c>): <c>changed</c>, the top-level sections that changed, and
+    /// <c>settings</c>, the paths of the settings that changed (a list is one setting). Paths only, never values.
+    /// </summary>
+    public static AuditEventRecorded ConfigReloaded(IReadOnlyList<string> changedSections, IReadOnlyList<string> changedSettings, DateTimeOffset at)
     {
         var details = AuditDetails.Build(writer =>
         {
@@ -100,6 +103,13 @@ internal static class AuditEvents
             foreach (var section in changedSections)
             {
                 writer.WriteStringValue(section);
+            }
+
+            writer.WriteEndArray();
+            writer.WriteStartArray("settings");
+            foreach (var setting in changedSettings)
+            {
+                writer.WriteStringValue(setting);
             }
 
             writer.WriteEndArray();

@@ -2,7 +2,10 @@ using MdvGateway.Gateway.Configuration;
 
 namespace MdvGateway.Gateway.Auditing;
 
-/// <summary>Records hot-reload outcomes: <c>config.reloaded</c> with the sections that changed, <c>config.rejected</c> with every problem.</summary>
+/// <summary>
+/// Records hot-reload outcomes: <c>config.reloaded</c> with the sections and settings that changed (paths only, never a
+/// value), <c>config.rejected</c> with every problem (validation never echoes a secret, see <see cref="GatewaySettings"/>).
+/// </summary>
 internal sealed class ConfigurationAuditor : IHostedService
 {
     private readonly GatewaySettingsMonitor _settings;
@@ -36,13 +39,15 @@ internal sealed class ConfigurationAuditor : IHostedService
         return Task.CompletedTask;
     }
 
-    private void OnChanged(GatewaySettings settings)
+    private void OnChanged(GatewaySettings inForce)
     {
         List<string> changed;
+        List<string> settings;
         lock (_sync)
         {
             var now = ConfigurationChanges.Snapshot(_configuration);
             changed = ConfigurationChanges.Between(_inForce, now);
+            settings = ConfigurationChanges.SettingsBetween(_inForce, now);
             _inForce = now;
             _lastRejection = null;
         }
@@ -50,7 +55,7 @@ internal sealed class ConfigurationAuditor : IHostedService
         // File watchers often fire twice for one save; only a real change is worth a row.
         if (changed.Count > 0)
         {
-            _sink.Record(AuditEvents.ConfigReloaded(changed, _time.GetUtcNow()));
+            _sink.Record(AuditEvents.ConfigReloaded(changed, settings, _time.GetUtcNow()));
         }
     }
 

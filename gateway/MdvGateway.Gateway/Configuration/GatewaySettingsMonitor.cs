@@ -12,12 +12,18 @@ internal sealed partial class GatewaySettingsMonitor : IDisposable
     private readonly ILogger<GatewaySettingsMonitor> _logger;
     private readonly IDisposable _subscription;
     private readonly HashSet<string> _policyNamesAtStart;
+    private readonly AcceptedProxyConfiguration? _proxy;
     private GatewaySettings _current;
 
-    public GatewaySettingsMonitor(IConfiguration configuration, GatewaySettings initial, ILogger<GatewaySettingsMonitor> logger)
+    /// <param name="configuration">The configuration to watch.</param>
+    /// <param name="initial">The settings validated at start.</param>
+    /// <param name="logger">Where refusals are logged.</param>
+    /// <param name="proxy">The routes and clusters YARP serves, updated only with accepted edits (null: no proxy).</param>
+    public GatewaySettingsMonitor(IConfiguration configuration, GatewaySettings initial, ILogger<GatewaySettingsMonitor> logger, AcceptedProxyConfiguration? proxy = null)
     {
         _configuration = configuration;
         _logger = logger;
+        _proxy = proxy;
         _current = initial;
         _policyNamesAtStart = initial.RateLimits.Policies.Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
         _subscription = ChangeToken.OnChange(configuration.GetReloadToken, Reload);
@@ -48,6 +54,7 @@ internal sealed partial class GatewaySettingsMonitor : IDisposable
         }
 
         Volatile.Write(ref _current, next);
+        _proxy?.Accept(_configuration);
         Log.Reloaded(_logger);
         Changed?.Invoke(next);
     }

@@ -42,7 +42,9 @@ internal static class StrictConfigurationChecker
 
             if (section.Value is { } value && !TryConvert(value, underlying))
             {
-                problems.Add((section.Path, $"{section.Path}: '{value}' is not a valid {Describe(underlying)}"));
+                problems.Add((section.Path, SecretSettings.HoldsSecret(section.Path)
+                    ? $"{section.Path}: the value is not a valid {Describe(underlying)}"
+                    : $"{section.Path}: '{value}' is not a valid {Describe(underlying)}"));
             }
 
             return;
@@ -50,7 +52,9 @@ internal static class StrictConfigurationChecker
 
         if (section.Value is { Length: > 0 } && children.Count == 0)
         {
-            problems.Add((section.Path, $"{section.Path}: expected {(IsCollection(underlying, out _) ? "a list" : "an object")}, found the value '{section.Value}'"));
+            // Under a secret setting the value is not echoed: it may be a secret pasted one level too high
+            // ("ApiKeys": "<hash>", "RabbitMq": "amqp://user:password@host").
+            problems.Add((section.Path, $"{section.Path}: expected {(IsCollection(underlying, out _) ? "a list" : "an object")}, found {Quote(section)}"));
             return;
         }
 
@@ -92,6 +96,9 @@ internal static class StrictConfigurationChecker
             CheckNode(child, property.PropertyType, problems);
         }
     }
+
+    private static string Quote(IConfigurationSection section)
+        => SecretSettings.IsSecret(section.Path) ? "a single value" : $"the value '{section.Value}'";
 
     private static IEnumerable<string> KnownKeys(Type type)
         => type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Select(p => p.Name);

@@ -65,7 +65,7 @@ public sealed class AuditEventsTests
     [Fact]
     public void Events_GetDistinctEventIds()
     {
-        var ids = Enumerable.Range(0, 1000).Select(_ => AuditEvents.ConfigReloaded(["Redis"], Now).EventId).ToHashSet();
+        var ids = Enumerable.Range(0, 1000).Select(_ => AuditEvents.ConfigReloaded(["Redis"], ["Redis:KeyPrefix"], Now).EventId).ToHashSet();
 
         Assert.Equal(1000, ids.Count);
     }
