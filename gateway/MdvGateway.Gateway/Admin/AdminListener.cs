@@ -42,7 +42,7 @@ internal sealed partial class AdminListener : IHostedService, IAsyncDisposable
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls(urls);
-        Serilog.SerilogServiceCollectionExtensions.AddSerilog(builder.Services);
+        Serilog.SerilogServiceCollectionExtensions.AddSerilog(builder.Services, _gatewayServices.GetRequiredService<Serilog.ILogger>());
         builder.Services.AddSingleton(_gatewayServices.GetRequiredService<GatewaySettingsMonitor>());
         builder.Services.AddSingleton(_gatewayServices.GetRequiredService<RedisConnection>());
         builder.Services.AddSingleton(_gatewayServices.GetRequiredService<IpBans.BanCache>());

@@ -14,7 +14,8 @@ internal static class AuditOptionsValidator
         }
         else if (rabbit.Host.Contains("://", StringComparison.Ordinal) || rabbit.Host.AsSpan().ContainsAny('/', ' ', '@'))
         {
-            problems.Add($"{s}:RabbitMq:Host: '{rabbit.Host}' must be a host name or address only (no scheme, credentials, port or path)");
+            // Not echoed: a value shaped like this may carry a password (user:password@host).
+            problems.Add($"{s}:RabbitMq:Host: must be a host name or address only (no scheme, credentials, port or path)");
         }
 
         if (rabbit.Port is < 1 or > 65_535)
@@ -62,8 +63,8 @@ internal static class AuditOptionsValidator
             problems.Add(string.Create(CultureInfo.InvariantCulture, $"{s}:MaxSpoolBytes: {options.MaxSpoolBytes} must be between {MinSpoolBytes} (1 MiB) and {MaxSpoolBytesLimit} (1 TiB)"));
         }
 
-        // Shutdown may spend up to three of these (the batch in flight, the queue, closing the bus) inside the host's
-        // 30-second shutdown timeout.
+        // Shutdown spends up to two of these after the drain (publishing what is queued, closing the bus), on a
+        // budget of its own; deployment grace periods must leave room for them (deploy/README.md).
         if (options.PublishTimeout < TimeSpan.FromMilliseconds(100) || options.PublishTimeout > TimeSpan.FromSeconds(10))
         {
             problems.Add($"{s}:PublishTimeout: {options.PublishTimeout} must be between 00:00:00.1 and 00:00:10");

@@ -75,6 +75,8 @@ internal sealed class GatewaySettings
         var audit = Bind<AuditOptions>(configuration, AuditOptions.SectionName, structural, badPaths);
         AuditOptionsValidator.Validate(audit, semantic);
 
+        ProxyConfigurationValidator.Validate(configuration, semantic);
+
         // Validators name the bad value where that helps; a secret that ends up in one (a password pasted into a host
         // name) is masked here, the one place every message passes on its way to the console, the log and the audit.
         var secrets = SecretSettings.Values(configuration);

@@ -16,7 +16,9 @@ internal static class DiagnosticsExtensions
 
     /// <summary>
     /// Serilog from the <c>Serilog</c> section (levels per namespace, sinks); compact JSON on the console when the
-    /// section names no sink.
+    /// section names no sink. The logger belongs to this gateway's container, not to the static <c>Log.Logger</c>:
+    /// the admin listener and the request log are handed it explicitly, so two gateways in one process (tests) never
+    /// write through each other's logger, and stopping one does not silence the other.
     /// </summary>
     public static WebApplicationBuilder AddGatewayLogging(this WebApplicationBuilder builder)
     {
@@ -31,7 +33,7 @@ internal static class DiagnosticsExtensions
             {
                 logger.WriteTo.Console(new RenderedCompactJsonFormatter());
             }
-        });
+        }, preserveStaticLogger: true);
         return builder;
     }
 
@@ -39,6 +41,7 @@ internal static class DiagnosticsExtensions
     public static IApplicationBuilder UseGatewayRequestLogging(this IApplicationBuilder app)
         => app.UseSerilogRequestLogging(options =>
         {
+            options.Logger = app.ApplicationServices.GetRequiredService<Serilog.ILogger>();
             options.MessageTemplate = "{RequestMethod} {RequestPath} responded {StatusCode} in {Elapsed:0.0} ms";
             options.EnrichDiagnosticContext = static (diagnostics, context) =>
             {

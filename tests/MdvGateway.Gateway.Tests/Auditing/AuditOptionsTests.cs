@@ -49,7 +49,7 @@ public sealed class AuditOptionsTests
     public static TheoryData<string, string, string> BadValues => new()
     {
         { "Audit:RabbitMq:Host", "", "Audit:RabbitMq:Host: must name" },
-        { "Audit:RabbitMq:Host", "amqp://broker", "Audit:RabbitMq:Host: 'amqp://broker' must be a host name" },
+        { "Audit:RabbitMq:Host", "amqp://broker", "Audit:RabbitMq:Host: must be a host name" },
         { "Audit:RabbitMq:Port", "0", "Audit:RabbitMq:Port: 0 must be between 1 and 65535" },
         { "Audit:RabbitMq:Port", "70000", "Audit:RabbitMq:Port: 70000 must be between 1 and 65535" },
         { "Audit:RabbitMq:Port", "amqp", "Audit:RabbitMq:Port: 'amqp' is not a valid whole number" },

@@ -73,6 +73,27 @@ public sealed class AuditPublisherTests : IDisposable
     }
 
     [Fact]
+    public async Task Stop_WithTheHostsTokenAlreadyCancelled_StillPublishesWhatIsCounted()
+    {
+        // The drain may use the whole shutdown timeout; the flush then gets a budget of its own instead of spooling.
+        var p = Create();
+        await p.Publisher.StartAsync(CancellationToken.None);
+        for (var i = 0; i < 4; i++)
+        {
+            p.Sink.RateLimitRejected("203.0.113.9", "login", "auth", Auth, _time.GetUtcNow());
+        }
+
+        using var expired = new CancellationTokenSource();
+        await expired.CancelAsync();
+        await p.Publisher.StopAsync(expired.Token);
+
+        var e = Assert.Single(p.Transport.Published);
+        Assert.Equal(4, AuditTestEvents.Count(e));
+        Assert.Equal(0, _probe.Total("mdv.gateway.audit.spooled"));
+        Assert.False(p.Spool.HasPending);
+    }
+
+    [Fact]
     public async Task Record_IsPublishedAsIs_AfterTheTopologyWasDeclaredOnce()
     {
         var p = Create();

@@ -12,6 +12,7 @@ internal static class TestConfiguration
         ["ReverseProxy:Routes:api:RateLimiterPolicy"] = "per-ip",
         ["ReverseProxy:Routes:login:ClusterId"] = "app",
         ["ReverseProxy:Routes:login:RateLimiterPolicy"] = "auth",
+        ["ReverseProxy:Clusters:app:Destinations:d1:Address"] = "http://127.0.0.1:5080/",
         ["Redis:Configuration"] = "127.0.0.1:6379",
         ["Redis:KeyPrefix"] = "mdv",
         ["RateLimiting:DefaultPolicy"] = "per-ip",

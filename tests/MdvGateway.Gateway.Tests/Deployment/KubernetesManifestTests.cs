@@ -190,7 +190,9 @@ public sealed class KubernetesManifestTests
         var grace = int.Parse(gateway.PodSpec.Scalar("terminationGracePeriodSeconds") ?? "30", CultureInfo.InvariantCulture);
 
         Assert.True(sleep >= 5, $"preStop sleeps {sleep} s; load balancers need a few seconds to stop sending");
-        Assert.True(grace > sleep + drain, $"terminationGracePeriodSeconds {grace} must exceed preStop {sleep} s + drain {drain} s");
+        // After the drain the audit flush has up to two Audit:PublishTimeout of its own (publish, close the bus).
+        var flush = 2 * new MdvGateway.Gateway.Auditing.AuditOptions().PublishTimeout.TotalSeconds;
+        Assert.True(grace > sleep + drain + flush, $"terminationGracePeriodSeconds {grace} must exceed preStop {sleep} s + drain {drain} s + audit flush {flush} s");
     }
 
     [Fact]
