@@ -151,27 +151,8 @@ internal sealed class EndToEndConsumerProcess : IAsyncDisposable
         process.BeginErrorReadLine();
         _process = process;
 
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(2) };
-        var ready = await Eventually.TrueAsync(
-            async () =>
-            {
-                if (process.HasExited)
-                {
-                    return true;
-                }
-
-                try
-                {
-                    using var response = await http.GetAsync("/health/ready");
-                    return response.StatusCode == HttpStatusCode.OK;
-                }
-                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
-                {
-                    return false;
-                }
-            },
-            TimeSpan.FromSeconds(30));
-        Assert.True(ready && !process.HasExited, $"the audit consumer did not become ready:\n{Output}");
+        var ready = await ProcessReadiness.WaitAsync(process, $"http://127.0.0.1:{port}");
+        Assert.True(ready, $"the audit consumer did not become ready:\n{Output}");
     }
 
     /// <summary>SIGKILL: no graceful stop, no last acknowledgements.</summary>

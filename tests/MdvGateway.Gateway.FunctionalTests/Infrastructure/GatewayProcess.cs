@@ -84,27 +84,8 @@ public sealed class GatewayProcess : IAsyncDisposable
         gateway._process.BeginOutputReadLine();
         gateway._process.BeginErrorReadLine();
 
-        using var admin = new HttpClient { BaseAddress = new Uri(adminAddress), Timeout = TimeSpan.FromSeconds(2) };
-        var ready = await Eventually.TrueAsync(
-            async () =>
-            {
-                if (gateway.HasExited)
-                {
-                    return true;
-                }
-
-                try
-                {
-                    using var response = await admin.GetAsync("/health/ready");
-                    return response.StatusCode == HttpStatusCode.OK;
-                }
-                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
-                {
-                    return false;
-                }
-            },
-            TimeSpan.FromSeconds(30));
-        if (!ready || gateway.HasExited)
+        var ready = await ProcessReadiness.WaitAsync(gateway._process, adminAddress);
+        if (!ready)
         {
             await gateway.DisposeAsync();
             Assert.Fail($"the gateway process did not become ready:\n{gateway.Output}");
