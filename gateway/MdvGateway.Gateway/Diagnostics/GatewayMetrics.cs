@@ -16,6 +16,7 @@ internal sealed class GatewayMetrics
     private readonly Counter<long> _decisions;
     private readonly Counter<long> _nearLimit;
     private readonly Histogram<double> _redisDuration;
+    private readonly Histogram<int> _redisBatchSize;
     private readonly Counter<long> _redisErrors;
     private readonly Counter<long> _bansIssued;
     private readonly Counter<long> _banBlocked;
@@ -37,6 +38,9 @@ internal sealed class GatewayMetrics
         _nearLimit = meter.CreateCounter<long>("mdv.gateway.ratelimit.near_limit", "{request}", "Admitted requests that left less than 10% of a limit.");
         _redisDuration = meter.CreateHistogram<double>("mdv.gateway.redis.duration", "s", "Time the request path spent waiting on Redis.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1] });
+        _redisBatchSize = meter.CreateHistogram<int>("mdv.gateway.redis.batch_size", "{request}",
+            "Requests counted by one rate-limit call to Redis (a client's requests that queued behind the call in flight are counted together).",
+            advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256] });
         _redisErrors = meter.CreateCounter<long>("mdv.gateway.redis.errors", "{error}", "Redis calls on the request path that failed or timed out.");
         meter.CreateObservableGauge("mdv.gateway.redis.circuit_state", () => Volatile.Read(ref _circuitState), "{state}", "0 closed, 1 open, 2 half-open.");
         _strikes = meter.CreateCounter<long>("mdv.gateway.bans.strikes", "{strike}", "Rate-limit rejections counted as strikes towards a ban.");
@@ -95,6 +99,9 @@ internal sealed class GatewayMetrics
             _redisErrors.Add(1);
         }
     }
+
+    /// <param name="requests">Requests of one partition counted by one script call.</param>
+    public void RedisBatch(int requests) => _redisBatchSize.Record(requests);
 
     public void CircuitState(CircuitState state) => Volatile.Write(ref _circuitState, (int)state);
 

@@ -1,3 +1,6 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using MdvGateway.Gateway.Diagnostics;
 using MdvGateway.Gateway.Redis;
 using RedisRateLimiting;
 using StackExchange.Redis;
@@ -5,22 +8,184 @@ using StackExchange.Redis;
 namespace MdvGateway.Gateway.RateLimiting;
 
 /// <summary>
-/// Sliding windows in Redis through RedisRateLimiting: one atomic Lua script per limit per request, shared by every
-/// gateway node. RedisRateLimiting does not say when a rejected client may retry, so on rejection (only) the oldest
-/// entry of the window is read to compute an exact <c>Retry-After</c>.
+/// Sliding windows in Redis, shared by every gateway node: RedisRateLimiting's sorted set per partition
+/// (<c>rl:sw:{partition}</c>, one member per admitted request, scored by the admitting node's clock in seconds).
 /// </summary>
+/// <remarks>
+/// <para>
+/// A partition has at most one Redis call in flight from this node. Requests of that partition that arrive while it
+/// is in flight queue behind it and are counted together by the next call, in arrival order:
+/// </para>
+/// <list type="bullet">
+/// <item>one request alone goes through RedisRateLimiting's own limiter and script;</item>
+/// <item>several go through <see cref="BatchScript"/>, which applies the same steps to each of them in one atomic
+/// script: drop what left the window, count, admit while the count is under the limit, refresh the expiry and the
+/// statistics hash. The result is what the library's script gives when it runs once per request at that instant,
+/// so nodes that batch and nodes that do not share a window exactly.</item>
+/// </list>
+/// <para>
+/// Batching is what makes a busy partition cheap: one round trip and one script run serve every request that
+/// queued, instead of one each. A partition with no traffic has no state here.
+/// </para>
+/// <para>
+/// RedisRateLimiting does not say when a rejected client may retry, so on rejection (only) the oldest entry of the
+/// window is read to compute an exact <c>Retry-After</c> (the batch script returns it).
+/// </para>
+/// </remarks>
 internal sealed class RedisSlidingWindowStore : IRateLimitStore
 {
+    /// <summary>The most requests one script call counts; more wait for the next call.</summary>
+    internal const int MaxBatch = 256;
+
+    /// <summary>
+    /// KEYS: the window's sorted set and its statistics hash (RedisRateLimiting's names).
+    /// ARGV: permit limit, window in seconds, now in Unix seconds, requests in the batch, member prefix.
+    /// Returns { admitted, count before the batch, score of the oldest entry or -1 when all were admitted }.
+    /// </summary>
+    internal const string BatchScript = """
+        local limit = tonumber(ARGV[1])
+        local window = tonumber(ARGV[2])
+        local timestamp = tonumber(ARGV[3])
+        local requested = tonumber(ARGV[4])
+        redis.call('zremrangebyscore', KEYS[1], '-inf', timestamp - window)
+        local count = redis.call('zcard', KEYS[1])
+        local admitted = math.max(0, math.min(requested, limit - count))
+        if admitted > 0 then
+          local entries = {}
+          for i = 1, admitted do
+            entries[2 * i - 1] = ARGV[3]
+            entries[2 * i] = ARGV[5] .. i
+          end
+          redis.call('zadd', KEYS[1], unpack(entries))
+        end
+        local expire_at = math.floor((timestamp + window) * 1000 + 1)
+        redis.call('pexpireat', KEYS[1], expire_at)
+        if admitted > 0 then
+          redis.call('hincrby', KEYS[2], 'total_successful', admitted)
+        end
+        local oldest = '-1'
+        if admitted < requested then
+          redis.call('hincrby', KEYS[2], 'total_failed', requested - admitted)
+          local first = redis.call('zrange', KEYS[1], 0, 0, 'WITHSCORES')
+          if first[2] then
+            oldest = first[2]
+          end
+        end
+        redis.call('pexpireat', KEYS[2], expire_at)
+        return { admitted, count, oldest }
+        """;
+
     private readonly RedisConnection _connection;
     private readonly TimeProvider _time;
+    private readonly GatewayMetrics _metrics;
+    private readonly ConcurrentDictionary<string, Lane> _lanes = new(StringComparer.Ordinal);
 
-    public RedisSlidingWindowStore(RedisConnection connection, TimeProvider time)
+    public RedisSlidingWindowStore(RedisConnection connection, TimeProvider time, GatewayMetrics metrics)
     {
         _connection = connection;
         _time = time;
+        _metrics = metrics;
     }
 
-    public async Task<LimitOutcome> AcquireAsync(string partition, RateLimit limit)
+    /// <summary>Partitions with a request queued or in flight on this node (zero when idle: nothing is kept).</summary>
+    internal int ActivePartitions => _lanes.Count;
+
+    public Task<LimitOutcome> AcquireAsync(string partition, RateLimit limit)
+    {
+        var waiter = new Waiter(limit);
+        while (true)
+        {
+            var lane = _lanes.GetOrAdd(partition, static p => new Lane(p));
+            bool startFlush;
+            lock (lane)
+            {
+                if (lane.Retired)
+                {
+                    // It went idle and left the table between GetOrAdd and the lock; the next GetOrAdd makes a new one.
+                    continue;
+                }
+
+                lane.Pending.Add(waiter);
+                startFlush = !lane.Flushing;
+                lane.Flushing = true;
+            }
+
+            if (startFlush)
+            {
+                _ = FlushAsync(lane);
+            }
+
+            return waiter.Task;
+        }
+    }
+
+    private async Task FlushAsync(Lane lane)
+    {
+        var batch = new List<Waiter>();
+        while (true)
+        {
+            batch.Clear();
+            lock (lane)
+            {
+                if (lane.Pending.Count == 0)
+                {
+                    lane.Flushing = false;
+                    lane.Retired = true;
+                    _lanes.TryRemove(new KeyValuePair<string, Lane>(lane.Partition, lane));
+                    return;
+                }
+
+                // One limit per call: after a reload, requests of the same partition may carry the old and the new one.
+                var limit = lane.Pending[0].Limit;
+                lane.Pending.RemoveAll(w =>
+                {
+                    if (batch.Count < MaxBatch && w.Limit == limit)
+                    {
+                        batch.Add(w);
+                        return true;
+                    }
+
+                    return false;
+                });
+            }
+
+            _metrics.RedisBatch(batch.Count);
+            try
+            {
+                if (batch.Count == 1)
+                {
+                    batch[0].TrySetResult(await AcquireOneAsync(lane.Partition, batch[0].Limit));
+                }
+                else
+                {
+                    await AcquireBatchAsync(lane.Partition, batch);
+                }
+            }
+            catch (Exception ex)
+            {
+                // Redis just failed to answer for this partition. The requests queued behind the call fail with it
+                // rather than each waiting a whole timeout of their own; the caller applies WhenStoreUnavailable.
+                List<Waiter> queued;
+                lock (lane)
+                {
+                    queued = [.. lane.Pending];
+                    lane.Pending.Clear();
+                }
+
+                foreach (var waiter in batch)
+                {
+                    waiter.TrySetException(ex);
+                }
+
+                foreach (var waiter in queued)
+                {
+                    waiter.TrySetException(ex);
+                }
+            }
+        }
+    }
+
+    private async Task<LimitOutcome> AcquireOneAsync(string partition, RateLimit limit)
     {
         var multiplexer = _connection.GetConnected();
 
@@ -45,6 +210,38 @@ internal sealed class RedisSlidingWindowStore : IRateLimitStore
         return LimitOutcome.Rejected(limit, retryAfter);
     }
 
+    private async Task AcquireBatchAsync(string partition, List<Waiter> batch)
+    {
+        var database = _connection.GetConnected().GetDatabase();
+        var limit = batch[0].Limit;
+        var nowSeconds = _time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0;
+        var window = RedisKeys.SlidingWindowSet(partition);
+        RedisKey[] keys = [window, window + ":stats"];
+        RedisValue[] values =
+        [
+            limit.PermitLimit,
+            limit.Window.TotalSeconds,
+            nowSeconds,
+            batch.Count,
+            Guid.NewGuid().ToString("N") + ":",
+        ];
+
+        var result = (RedisResult[])(await database.ScriptEvaluateAsync(BatchScript, keys, values))!;
+        var admitted = (int)result[0];
+        var countBefore = (long)result[1];
+        var oldest = double.Parse((string)result[2]!, NumberStyles.Float, CultureInfo.InvariantCulture);
+        var retryAfter = oldest < 0
+            ? TimeSpan.Zero
+            : TimeSpan.FromSeconds(Math.Clamp(oldest + limit.Window.TotalSeconds - nowSeconds, 0, limit.Window.TotalSeconds));
+
+        for (var i = 0; i < batch.Count; i++)
+        {
+            batch[i].TrySetResult(i < admitted
+                ? LimitOutcome.Admitted(limit, Math.Max(0, limit.PermitLimit - countBefore - i - 1))
+                : LimitOutcome.Rejected(limit, retryAfter));
+        }
+    }
+
     private async Task<TimeSpan> RetryAfterAsync(IConnectionMultiplexer multiplexer, string partition, RateLimit limit)
     {
         var oldest = await multiplexer.GetDatabase().SortedSetRangeByRankWithScoresAsync(RedisKeys.SlidingWindowSet(partition), 0, 0);
@@ -57,5 +254,28 @@ internal sealed class RedisSlidingWindowStore : IRateLimitStore
         var nowSeconds = _time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0;
         var seconds = oldest[0].Score + limit.Window.TotalSeconds - nowSeconds;
         return TimeSpan.FromSeconds(Math.Clamp(seconds, 0, limit.Window.TotalSeconds));
+    }
+
+    /// <summary>The requests of one partition waiting for, or being counted by, this node's call to Redis.</summary>
+    private sealed class Lane(string partition)
+    {
+        public string Partition { get; } = partition;
+
+        /// <summary>Requests not yet sent, in arrival order. Guarded by the lane's lock, as are the flags.</summary>
+        public List<Waiter> Pending { get; } = [];
+
+        public bool Flushing { get; set; }
+
+        public bool Retired { get; set; }
+    }
+
+    /// <remarks>
+    /// Continuations run synchronously: the flush resumes on a thread-pool thread (StackExchange.Redis completes its
+    /// tasks asynchronously), and handing each request to the pool again would cost a thread switch per request for
+    /// nothing. Results are always set outside the lane's lock.
+    /// </remarks>
+    private sealed class Waiter(RateLimit limit) : TaskCompletionSource<LimitOutcome>
+    {
+        public RateLimit Limit { get; } = limit;
     }
 }

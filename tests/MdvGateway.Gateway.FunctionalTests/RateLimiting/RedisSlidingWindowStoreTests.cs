@@ -1,0 +1,220 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using MdvGateway.Gateway.Diagnostics;
+using MdvGateway.Gateway.FunctionalTests.Infrastructure;
+using MdvGateway.Gateway.RateLimiting;
+using MdvGateway.Gateway.Redis;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using StackExchange.Redis;
+
+namespace MdvGateway.Gateway.FunctionalTests.RateLimiting;
+
+/// <summary>
+/// The store on its own against a real redis-server: requests of one partition that queue behind the call in flight
+/// are counted together, with exactly the results one call each would give. A private server is frozen (SIGSTOP) while
+/// requests are issued, so which requests share a call is certain rather than a matter of timing.
+/// </summary>
+public sealed class RedisSlidingWindowStoreTests
+{
+    [Fact]
+    public async Task RequestsQueuedBehindTheCallInFlight_AreCountedByOneCall_AndAdmitExactlyThePermitLimit()
+    {
+        await using var redis = await PrivateRedisServer.StartAsync();
+        await using var store = await StoreUnderTest.StartAsync(redis.Endpoint);
+        var limit = new RateLimit("default", 20, TimeSpan.FromSeconds(30));
+
+        var outcomes = await StoreUnderTest.WhileFrozenAsync(redis, () => Enumerable.Range(0, 50).Select(_ => store.Store.AcquireAsync("p1", limit)).ToArray());
+
+        // The first request went alone (RedisRateLimiting's own script); the 49 that queued behind it shared one call.
+        Assert.Equal([1, 49], store.BatchSizes);
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.True(outcomes[i].Acquired, $"request {i} should be admitted");
+            Assert.Equal(19 - i, outcomes[i].Remaining);
+        }
+
+        foreach (var rejected in outcomes[20..])
+        {
+            Assert.False(rejected.Acquired);
+            Assert.InRange(rejected.RetryAfter, TimeSpan.FromSeconds(25), TimeSpan.FromSeconds(30));
+        }
+
+        await using var check = await redis.ConnectAsync();
+        var database = check.GetDatabase();
+        Assert.Equal(20, await database.SortedSetLengthAsync(RedisKeys.SlidingWindowSet("p1")));
+        var stats = await database.HashGetAllAsync(RedisKeys.SlidingWindowSet("p1") + ":stats");
+        Assert.Equal(20, (long)stats.Single(e => e.Name == "total_successful").Value);
+        Assert.Equal(30, (long)stats.Single(e => e.Name == "total_failed").Value);
+        Assert.True(await Eventually.TrueAsync(() => Task.FromResult(store.Store.ActivePartitions == 0)), "an idle partition keeps no state");
+    }
+
+    [Fact]
+    public async Task SingleAndBatchedCalls_ShareOneWindow_AcrossNodes()
+    {
+        await using var redis = await PrivateRedisServer.StartAsync();
+        await using var node1 = await StoreUnderTest.StartAsync(redis.Endpoint);
+        await using var node2 = await StoreUnderTest.StartAsync(redis.Endpoint);
+        var limit = new RateLimit("default", 10, TimeSpan.FromMinutes(1));
+
+        // Seven requests one after the other: each is alone, so each goes through RedisRateLimiting.
+        for (var i = 0; i < 7; i++)
+        {
+            var outcome = await node1.Store.AcquireAsync("p2", limit);
+            Assert.True(outcome.Acquired);
+            Assert.Equal(9 - i, outcome.Remaining);
+        }
+
+        // Six at once on the other node: one alone, five counted together by the batch script.
+        var outcomes = await StoreUnderTest.WhileFrozenAsync(redis, () => Enumerable.Range(0, 6).Select(_ => node2.Store.AcquireAsync("p2", limit)).ToArray());
+
+        Assert.Equal([1, 5], node2.BatchSizes);
+        Assert.Equal([true, true, true, false, false, false], outcomes.Select(o => o.Acquired));
+        Assert.Equal([2L, 1L, 0L], outcomes[..3].Select(o => o.Remaining));
+        Assert.False((await node1.Store.AcquireAsync("p2", limit)).Acquired);
+    }
+
+    [Fact]
+    public async Task MoreRequestsThanOneCallTakes_AreCountedBySeveralCalls_InArrivalOrder()
+    {
+        await using var redis = await PrivateRedisServer.StartAsync();
+        await using var store = await StoreUnderTest.StartAsync(redis.Endpoint);
+        var limit = new RateLimit("default", 1000, TimeSpan.FromMinutes(1));
+        var requests = RedisSlidingWindowStore.MaxBatch + 44;
+
+        var outcomes = await StoreUnderTest.WhileFrozenAsync(redis, () => Enumerable.Range(0, requests).Select(_ => store.Store.AcquireAsync("p3", limit)).ToArray());
+
+        Assert.Equal([1, RedisSlidingWindowStore.MaxBatch, 43], store.BatchSizes);
+        Assert.All(outcomes, o => Assert.True(o.Acquired));
+        Assert.Equal(Enumerable.Range(0, requests).Select(i => 999L - i), outcomes.Select(o => o.Remaining));
+    }
+
+    [Fact]
+    public async Task RequestsCarryingAnotherLimit_AreNotCountedWithTheOthers()
+    {
+        // After a reload, requests of one partition may carry the old limit and the new one at the same time.
+        await using var redis = await PrivateRedisServer.StartAsync();
+        await using var store = await StoreUnderTest.StartAsync(redis.Endpoint);
+        var before = new RateLimit("default", 5, TimeSpan.FromMinutes(1));
+        var after = new RateLimit("default", 2, TimeSpan.FromMinutes(1));
+
+        var outcomes = await StoreUnderTest.WhileFrozenAsync(redis, () =>
+            new[] { before, before, after, after, after, before }.Select(l => store.Store.AcquireAsync("p4", l)).ToArray());
+
+        // The first alone; then the two other old-limit requests together; then the three new-limit ones, which find
+        // three entries in the window and a limit of two.
+        Assert.Equal([1, 2, 3], store.BatchSizes);
+        Assert.Equal([true, true, false, false, false, true], outcomes.Select(o => o.Acquired));
+        Assert.Equal([before, before, after, after, after, before], outcomes.Select(o => o.Limit));
+    }
+
+    [Fact]
+    public async Task WhenRedisStopsAnswering_TheQueuedRequestsFailWithTheCallInFlight_AndThePartitionRecovers()
+    {
+        await using var redis = await PrivateRedisServer.StartAsync();
+        await using var store = await StoreUnderTest.StartAsync(redis.Endpoint, timeoutMs: 300);
+        var limit = new RateLimit("default", 100, TimeSpan.FromMinutes(1));
+
+        await redis.FreezeAsync();
+        Task<LimitOutcome>[] pending;
+        try
+        {
+            pending = Enumerable.Range(0, 20).Select(_ => store.Store.AcquireAsync("p5", limit)).ToArray();
+            foreach (var task in pending)
+            {
+                // A guard against a hang, not a timing assertion: the client times the call out after 300 ms.
+                await Assert.ThrowsAnyAsync<Exception>(() => task.WaitAsync(TimeSpan.FromSeconds(20)));
+            }
+        }
+        finally
+        {
+            await redis.ThawAsync();
+        }
+
+        // Only the call in flight was ever sent; the 19 behind it failed with it instead of each waiting a timeout.
+        Assert.Equal([1], store.BatchSizes);
+        Assert.All(pending, t => Assert.IsNotType<TimeoutException>(t.Exception!.InnerException));
+
+        Assert.True(await Eventually.TrueAsync(async () =>
+        {
+            try
+            {
+                return (await store.Store.AcquireAsync("p5", limit)).Acquired;
+            }
+            catch (RedisException)
+            {
+                return false;
+            }
+        }), "the partition answers again once Redis does");
+    }
+
+    /// <summary>A store with its own connection, metrics and a listener for the batch sizes it records.</summary>
+    private sealed class StoreUnderTest : IAsyncDisposable
+    {
+        private readonly ServiceProvider _services;
+        private readonly RedisConnection _connection;
+        private readonly MeterListener _listener;
+        private readonly ConcurrentQueue<int> _batchSizes = new();
+
+        private StoreUnderTest(ServiceProvider services, RedisConnection connection)
+        {
+            _services = services;
+            _connection = connection;
+            var meterFactory = services.GetRequiredService<IMeterFactory>();
+            Store = new RedisSlidingWindowStore(connection, TimeProvider.System, new GatewayMetrics(meterFactory));
+            _listener = new MeterListener
+            {
+                InstrumentPublished = (instrument, listener) =>
+                {
+                    if (ReferenceEquals(instrument.Meter.Scope, meterFactory) && instrument.Name == "mdv.gateway.redis.batch_size")
+                    {
+                        listener.EnableMeasurementEvents(instrument);
+                    }
+                },
+            };
+            _listener.SetMeasurementEventCallback<int>((_, value, _, _) => _batchSizes.Enqueue(value));
+            _listener.Start();
+        }
+
+        public RedisSlidingWindowStore Store { get; }
+
+        /// <summary>The size of every call made so far, in order.</summary>
+        public int[] BatchSizes => [.. _batchSizes];
+
+        public static async Task<StoreUnderTest> StartAsync(string endpoint, int timeoutMs = 5000)
+        {
+            var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+            var connection = new RedisConnection(new GatewayRedisConfiguration(endpoint, timeoutMs), NullLogger<RedisConnection>.Instance);
+            var multiplexer = await connection.GetAsync();
+            Assert.True(multiplexer.IsConnected, $"could not connect to {endpoint}");
+            return new StoreUnderTest(services, connection);
+        }
+
+        /// <summary>
+        /// Issues the requests while the server is stopped, so the first one's call is in flight and every other one
+        /// queues behind it, then lets the server answer and waits for every outcome.
+        /// </summary>
+        public static async Task<LimitOutcome[]> WhileFrozenAsync(PrivateRedisServer redis, Func<Task<LimitOutcome>[]> issue)
+        {
+            Task<LimitOutcome>[] pending;
+            await redis.FreezeAsync();
+            try
+            {
+                pending = issue();
+            }
+            finally
+            {
+                await redis.ThawAsync();
+            }
+
+            return await Task.WhenAll(pending).WaitAsync(TimeSpan.FromSeconds(30));
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _listener.Dispose();
+            await _connection.DisposeAsync();
+            await _services.DisposeAsync();
+        }
+    }
+}
