@@ -25,7 +25,7 @@ internal sealed class GatewayMetrics
     private readonly Counter<long> _auditPublished;
     private readonly Counter<long> _auditSpooled;
     private readonly Counter<long> _auditDropped;
-    private int _circuitState;
+    private Func<CircuitState> _circuitState = static () => CircuitState.Closed;
     private Func<int> _activeBans = static () => 0;
     private Func<long> _auditSpoolBytes = static () => 0;
     private Func<int> _auditQueueLength = static () => 0;
@@ -42,7 +42,7 @@ internal sealed class GatewayMetrics
             "Requests counted by one rate-limit call to Redis (a client's requests that queued behind the call in flight are counted together).",
             advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256] });
         _redisErrors = meter.CreateCounter<long>("mdv.gateway.redis.errors", "{error}", "Redis calls on the request path that failed or timed out.");
-        meter.CreateObservableGauge("mdv.gateway.redis.circuit_state", () => Volatile.Read(ref _circuitState), "{state}", "0 closed, 1 open, 2 half-open.");
+        meter.CreateObservableGauge("mdv.gateway.redis.circuit_state", () => (int)_circuitState(), "{state}", "0 closed, 1 open, 2 half-open (the break is over; the next request probes Redis).");
         _strikes = meter.CreateCounter<long>("mdv.gateway.bans.strikes", "{strike}", "Rate-limit rejections counted as strikes towards a ban.");
         _bansIssued = meter.CreateCounter<long>("mdv.gateway.bans.issued", "{ban}", "Bans issued by this node, by origin and level.");
         _banBlocked = meter.CreateCounter<long>("mdv.gateway.bans.blocked", "{request}", "Requests refused because the client is banned.");
@@ -103,7 +103,8 @@ internal sealed class GatewayMetrics
     /// <param name="requests">Requests of one partition counted by one script call.</param>
     public void RedisBatch(int requests) => _redisBatchSize.Record(requests);
 
-    public void CircuitState(CircuitState state) => Volatile.Write(ref _circuitState, (int)state);
+    /// <summary>Where the circuit-state gauge reads from: the breaker itself, so half-open shows when the break ends.</summary>
+    public void ObserveCircuit(Func<CircuitState> state) => _circuitState = state;
 
     public void Strike() => _strikes.Add(1);
 

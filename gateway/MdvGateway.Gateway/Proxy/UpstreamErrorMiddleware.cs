@@ -76,7 +76,7 @@ internal sealed partial class UpstreamErrorMiddleware
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 6001, Level = LogLevel.Warning, Message = "Upstream of route {RouteId} failed: {Error}")]
+        [LoggerMessage(EventId = 7001, Level = LogLevel.Warning, Message = "Upstream of route {RouteId} failed: {Error}")]
         public static partial void UpstreamFailed(ILogger logger, string routeId, string error);
     }
 }

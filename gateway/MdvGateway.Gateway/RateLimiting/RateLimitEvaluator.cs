@@ -37,6 +37,7 @@ internal sealed partial class RateLimitEvaluator
         _logger = logger;
         _settings.Changed += _ => _overLimit.Clear();
         _breaker.StateChanged += OnCircuitStateChanged;
+        _metrics.ObserveCircuit(() => _breaker.State);
     }
 
     /// <param name="policy">The policy of the route.</param>
@@ -157,7 +158,6 @@ internal sealed partial class RateLimitEvaluator
 
     private void OnCircuitStateChanged(CircuitState state)
     {
-        _metrics.CircuitState(state);
         if (state == CircuitState.Open)
         {
             Log.CircuitOpened(_logger, _settings.Current.RateLimits.WhenStoreUnavailable.ToString());
