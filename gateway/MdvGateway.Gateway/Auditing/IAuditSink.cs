@@ -30,8 +30,5 @@ internal interface IAuditSink
     /// <param name="client">The client key (IPv4 address or IPv6 prefix), or null when the client is unknown.</param>
     /// <param name="reason">Why it was refused, e.g. <c>admin-auth-failed</c>; refusals are counted per reason.</param>
     /// <param name="at">When the request was refused.</param>
-    void AbuseRefused(string? client, string reason, DateTimeOffset at)
-    {
-        // Only for sinks that keep no aggregates (test doubles recording discrete events); the real sinks implement it.
-    }
+    void AbuseRefused(string? client, string reason, DateTimeOffset at);
 }

@@ -63,16 +63,30 @@ internal sealed partial class StrikeRecorder
                 Strikes = strike.Strikes,
             };
 
-            // Enforce here at once; the other nodes hear it on the channel.
-            _cache.Upsert(ban, settings.ClientIp.IPv6PrefixLength);
-            var written = await _store.UpsertAsync(ban, keepLonger: true).WaitAsync(timeout);
-            _metrics.BanIssued(BanOrigins.Auto, strike.Level);
-            if (written)
+            bool written;
+            try
             {
-                // Not written means a longer ban already stands: nothing new was issued.
-                _audit.Record(AuditEvents.BanIssued(ban));
+                written = await _store.UpsertAsync(ban, keepLonger: true).WaitAsync(timeout);
+            }
+            catch
+            {
+                // Redis took the strike but not the ban: enforce it on this node at least.
+                _cache.Upsert(ban, settings.ClientIp.IPv6PrefixLength);
+                throw;
             }
 
+            if (!written)
+            {
+                // A longer ban already stands (written by another node a moment ago): nothing new was issued, and this
+                // node's cache must not replace that ban with the shorter one. The longer one reaches it on the channel.
+                Log.LongerBanKept(_logger, client.Key, strike.Level);
+                return;
+            }
+
+            // Enforce here at once; the other nodes hear it on the channel.
+            _cache.Upsert(ban, settings.ClientIp.IPv6PrefixLength);
+            _metrics.BanIssued(BanOrigins.Auto, strike.Level);
+            _audit.Record(AuditEvents.BanIssued(ban));
             Log.BanIssued(_logger, client.Key, strike.Level, strike.Duration, policy.Name, strike.Strikes);
         }
         catch (Exception ex)
@@ -85,6 +99,9 @@ internal sealed partial class StrikeRecorder
     {
         [LoggerMessage(EventId = 4001, Level = LogLevel.Warning, Message = "Banned {Client} at level {Level} for {Duration} after {Strikes} strikes on policy {Policy}")]
         public static partial void BanIssued(ILogger logger, string client, int level, TimeSpan duration, string policy, int strikes);
+
+        [LoggerMessage(EventId = 4003, Level = LogLevel.Information, Message = "{Client} earned a level {Level} ban, but a longer ban already stands; kept the longer one")]
+        public static partial void LongerBanKept(ILogger logger, string client, int level);
 
         [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "Could not record a strike ({ErrorType}: {Error})")]
         public static partial void StrikeFailed(ILogger logger, string errorType, string error);

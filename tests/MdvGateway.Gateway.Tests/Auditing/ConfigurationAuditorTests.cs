@@ -95,6 +95,10 @@ public sealed class ConfigurationAuditorTests : IDisposable
         {
         }
 
+        public void AbuseRefused(string? client, string reason, DateTimeOffset at)
+        {
+        }
+
         public void Record(AuditEventRecorded auditEvent) => _events.Enqueue(auditEvent);
     }
 }
