@@ -170,8 +170,19 @@ internal sealed partial class BanAdministration
         }
 
         var changed = existing with { ExpiresAt = expiresAt };
-        await _store.UpsertAsync(changed, keepLonger: false);
+        if (!await _store.ReplaceAsync(changed))
+        {
+            // Lifted (or expired) between the read and the write.
+            throw NoBan(target);
+        }
+
         _cache.Upsert(changed, _settings.Current.ClientIp.IPv6PrefixLength);
+        if (target.IsClientKey)
+        {
+            // The client's offense level must outlive the ban it now has, not the one it had.
+            await _store.RescheduleOffensesAsync(target.Canonical, expiresAt);
+        }
+
         var caller = Caller(context);
         _audit.BanChanged(context, caller, existing, changed, now);
         Log.Changed(_logger, caller.Name, changed.Target, existing.ExpiresAt, changed.ExpiresAt);

@@ -10,10 +10,25 @@ internal interface IBanStore
     /// <returns>Whether the ban was written.</returns>
     Task<bool> UpsertAsync(Ban ban, bool keepLonger);
 
+    /// <summary>
+    /// Replaces a ban that still stands and tells every node; false, writing nothing, when it was lifted or expired in
+    /// the meantime (a change never brings a lifted ban back).
+    /// </summary>
+    Task<bool> ReplaceAsync(Ban ban);
+
+    /// <summary>
+    /// Moves when the client's offense level is forgotten to <c>ForgetOffensesAfter</c> after <paramref name="banEnd"/>
+    /// (kept while the ban is permanent: null). Nothing happens for a client without a level.
+    /// </summary>
+    Task RescheduleOffensesAsync(string clientKey, DateTimeOffset? banEnd);
+
     /// <summary>Lifts a ban and tells every node; false if there was none.</summary>
     Task<bool> RemoveAsync(string target);
 
-    /// <summary>Forgets a client's strikes and, with <paramref name="resetLevel"/>, its offense level.</summary>
+    /// <summary>
+    /// Forgets a client's strikes and, with <paramref name="resetLevel"/>, its offense level; without it, the level is
+    /// forgotten <c>ForgetOffensesAfter</c> from now (its ban has just been lifted).
+    /// </summary>
     Task ClearOffensesAsync(string clientKey, bool resetLevel);
 
     /// <summary>Every ban that has not expired, by the store's clock.</summary>

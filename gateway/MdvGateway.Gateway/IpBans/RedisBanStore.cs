@@ -34,7 +34,9 @@ internal sealed class RedisBanStore : IBanStore
         return {1, strikes, level, duration, now}
         """;
 
-    // KEYS: data, expiry. ARGV: target, ban json, expiry score, channel, message, keep-longer flag.
+    // KEYS: data, expiry. ARGV: target, ban json, expiry score, channel, message, mode.
+    // Mode 0 writes; 1 keeps a longer ban that already stands (returns 0); 2 replaces only a ban that still stands
+    // (returns 0 when it was lifted or has expired, so a change racing a lift never brings the ban back).
     private const string UpsertScript = """
         if ARGV[6] == '1' then
           local current = redis.call('ZSCORE', KEYS[2], ARGV[1])
@@ -42,10 +44,32 @@ internal sealed class RedisBanStore : IBanStore
             if current == 'inf' then return 0 end
             if ARGV[3] ~= '+inf' and tonumber(current) >= tonumber(ARGV[3]) then return 0 end
           end
+        elseif ARGV[6] == '2' then
+          local current = redis.call('ZSCORE', KEYS[2], ARGV[1])
+          if not current or redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+          if current ~= 'inf' then
+            local t = redis.call('TIME')
+            if tonumber(current) <= tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) then return 0 end
+          end
         end
         redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
         redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
         redis.call('PUBLISH', ARGV[4], ARGV[5])
+        return 1
+        """;
+
+    // KEYS: offense. ARGV: end of the client's ban (Unix ms, '+inf' while permanent, '0' when it has just ended),
+    // ForgetOffensesAfter in ms. The level is forgotten ForgetOffensesAfter after the ban ends, so when the end moves
+    // (a change, a lift) its expiry moves with it; a client with no level has nothing to keep.
+    private const string RescheduleOffensesScript = """
+        if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+        if ARGV[1] == '+inf' then
+          redis.call('PERSIST', KEYS[1])
+          return 1
+        end
+        local t = redis.call('TIME')
+        local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        redis.call('PEXPIRE', KEYS[1], math.max(tonumber(ARGV[1]) - now, 0) + tonumber(ARGV[2]))
         return 1
         """;
 
@@ -109,7 +133,21 @@ internal sealed class RedisBanStore : IBanStore
         return new StrikeResult((long)result[0] == 1, (int)result[1], (int)result[2], TimeSpan.FromMilliseconds((long)result[3]), now);
     }
 
-    public async Task<bool> UpsertAsync(Ban ban, bool keepLonger)
+    public Task<bool> UpsertAsync(Ban ban, bool keepLonger) => WriteAsync(ban, keepLonger ? "1" : "0");
+
+    public Task<bool> ReplaceAsync(Ban ban) => WriteAsync(ban, "2");
+
+    public async Task RescheduleOffensesAsync(string clientKey, DateTimeOffset? banEnd)
+    {
+        var db = Database();
+        RedisValue end = banEnd is { } at ? at.ToUnixTimeMilliseconds() : "+inf";
+        await db.ScriptEvaluateAsync(
+            RescheduleOffensesScript,
+            [RedisKeys.OffenseLevel(Prefix, clientKey)],
+            [end, (long)_settings.Current.Strikes.ForgetOffensesAfter.TotalMilliseconds]);
+    }
+
+    private async Task<bool> WriteAsync(Ban ban, string mode)
     {
         var db = Database();
         var json = JsonSerializer.Serialize(ban, BanJson.Default.Ban);
@@ -117,7 +155,7 @@ internal sealed class RedisBanStore : IBanStore
         var written = await db.ScriptEvaluateAsync(
             UpsertScript,
             [RedisKeys.BanData(Prefix), RedisKeys.BanExpiry(Prefix)],
-            [ban.Target, json, ExpiryScore(ban), RedisKeys.BanChannel(Prefix), message, keepLonger ? "1" : "0"]);
+            [ban.Target, json, ExpiryScore(ban), RedisKeys.BanChannel(Prefix), message, mode]);
         return (long)written == 1;
     }
 
@@ -140,6 +178,11 @@ internal sealed class RedisBanStore : IBanStore
         {
             await db.KeyDeleteAsync(RedisKeys.OffenseLevel(Prefix, clientKey));
             await db.SortedSetRemoveAsync(RedisKeys.Offenders(Prefix), clientKey);
+        }
+        else
+        {
+            // The ban ended now, whatever end it had: the level lasts ForgetOffensesAfter from here.
+            await RescheduleOffensesAsync(clientKey, DateTimeOffset.UnixEpoch);
         }
     }
 

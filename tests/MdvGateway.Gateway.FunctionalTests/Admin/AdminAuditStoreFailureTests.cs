@@ -189,6 +189,10 @@ public sealed class AdminAuditStoreFailureTests(UpstreamFixture fixture) : IClas
 
         public Task<StrikeResult> RecordStrikeAsync(string clientKey, StrikePolicy policy) => Inner.RecordStrikeAsync(clientKey, policy);
 
+        public Task<bool> ReplaceAsync(Ban ban) => Inner.ReplaceAsync(ban);
+
+        public Task RescheduleOffensesAsync(string clientKey, DateTimeOffset? banEnd) => Inner.RescheduleOffensesAsync(clientKey, banEnd);
+
         public Task<bool> RemoveAsync(string target) => Inner.RemoveAsync(target);
 
         public Task<IReadOnlyList<Ban>> GetActiveAsync() => Inner.GetActiveAsync();

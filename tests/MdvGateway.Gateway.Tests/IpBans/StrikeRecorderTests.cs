@@ -105,6 +105,10 @@ public sealed class StrikeRecorderTests : IDisposable
         public Task<bool> UpsertAsync(Ban ban, bool keepLonger)
             => FailUpsert ? Task.FromException<bool>(new TimeoutException("Redis did not answer")) : Task.FromResult(Written);
 
+        public Task<bool> ReplaceAsync(Ban ban) => throw new NotSupportedException();
+
+        public Task RescheduleOffensesAsync(string clientKey, DateTimeOffset? banEnd) => throw new NotSupportedException();
+
         public Task<bool> RemoveAsync(string target) => throw new NotSupportedException();
 
         public Task ClearOffensesAsync(string clientKey, bool resetLevel) => throw new NotSupportedException();
