@@ -21,6 +21,8 @@ internal sealed class GatewayMetrics
     private readonly Counter<long> _bansIssued;
     private readonly Counter<long> _banBlocked;
     private readonly Counter<long> _strikes;
+    private readonly Counter<long> _strikeErrors;
+    private long _banListLoadedAt;
     private readonly Counter<long> _auditQueued;
     private readonly Counter<long> _auditPublished;
     private readonly Counter<long> _auditSpooled;
@@ -44,6 +46,10 @@ internal sealed class GatewayMetrics
         _redisErrors = meter.CreateCounter<long>("mdv.gateway.redis.errors", "{error}", "Redis calls on the request path that failed or timed out.");
         meter.CreateObservableGauge("mdv.gateway.redis.circuit_state", () => (int)_circuitState(), "{state}", "0 closed, 1 open, 2 half-open (the break is over; the next request probes Redis).");
         _strikes = meter.CreateCounter<long>("mdv.gateway.bans.strikes", "{strike}", "Rate-limit rejections counted as strikes towards a ban.");
+        _strikeErrors = meter.CreateCounter<long>("mdv.gateway.bans.strike_errors", "{error}",
+            "Strikes or automatic bans Redis could not record (timeout, disconnected): the rejection did not count towards a ban, or its ban holds on this node only.");
+        meter.CreateObservableGauge("mdv.gateway.bans.sync_age", ObserveBanListAge, "s",
+            "Seconds since this node last loaded the whole ban list from Redis (every 10 s normally; absent before the first load).");
         _bansIssued = meter.CreateCounter<long>("mdv.gateway.bans.issued", "{ban}", "Bans issued by this node, by origin and level.");
         _banBlocked = meter.CreateCounter<long>("mdv.gateway.bans.blocked", "{request}", "Requests refused because the client is banned.");
         meter.CreateObservableGauge("mdv.gateway.bans.active", () => _activeBans(), "{ban}", "Active bans in this node's cache.");
@@ -108,10 +114,21 @@ internal sealed class GatewayMetrics
 
     public void Strike() => _strikes.Add(1);
 
+    public void StrikeError() => _strikeErrors.Add(1);
+
+    /// <summary>The whole ban list was loaded from Redis just now.</summary>
+    public void BanListLoaded() => Volatile.Write(ref _banListLoadedAt, Stopwatch.GetTimestamp());
+
     public void BanIssued(string origin, int level)
         => _bansIssued.Add(1, new TagList { { "origin", origin }, { "level", level } });
 
     public void BanBlocked() => _banBlocked.Add(1);
+
+    private IEnumerable<Measurement<double>> ObserveBanListAge()
+    {
+        var loadedAt = Volatile.Read(ref _banListLoadedAt);
+        return loadedAt == 0 ? [] : [new Measurement<double>(Stopwatch.GetElapsedTime(loadedAt).TotalSeconds)];
+    }
 
     /// <summary>Where the active-bans gauge reads from.</summary>
     public void ObserveActiveBans(Func<int> count) => _activeBans = count;

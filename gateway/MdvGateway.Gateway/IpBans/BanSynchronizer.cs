@@ -1,5 +1,6 @@
 using System.Text.Json;
 using MdvGateway.Gateway.Configuration;
+using MdvGateway.Gateway.Diagnostics;
 using MdvGateway.Gateway.Redis;
 using StackExchange.Redis;
 
@@ -19,10 +20,12 @@ internal sealed partial class BanSynchronizer : BackgroundService
     private readonly BanCache _cache;
     private readonly GatewaySettingsMonitor _settings;
     private readonly ILogger<BanSynchronizer> _logger;
+    private readonly GatewayMetrics _metrics;
     private readonly SemaphoreSlim _resyncNow = new(0);
 
-    public BanSynchronizer(RedisConnection connection, IBanStore store, BanCache cache, GatewaySettingsMonitor settings, ILogger<BanSynchronizer> logger)
+    public BanSynchronizer(RedisConnection connection, IBanStore store, BanCache cache, GatewaySettingsMonitor settings, ILogger<BanSynchronizer> logger, GatewayMetrics metrics)
     {
+        _metrics = metrics;
         _connection = connection;
         _store = store;
         _cache = cache;
@@ -49,6 +52,7 @@ internal sealed partial class BanSynchronizer : BackgroundService
 
                 var bans = await _store.GetActiveAsync();
                 _cache.ReplaceAll(bans, _settings.Current.ClientIp.IPv6PrefixLength);
+                _metrics.BanListLoaded();
                 Log.Synchronized(_logger, bans.Count);
             }
             catch (Exception ex) when (ex is RedisException or TimeoutException or JsonException)

@@ -91,6 +91,7 @@ internal sealed partial class StrikeRecorder
         }
         catch (Exception ex)
         {
+            _metrics.StrikeError();
             Log.StrikeFailed(_logger, ex.GetType().Name, ex.Message);
         }
     }

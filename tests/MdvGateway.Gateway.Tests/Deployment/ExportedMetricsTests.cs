@@ -96,8 +96,10 @@ public sealed partial class ExportedMetricsTests
                 }
             };
             listener.Start();
-            // Gauges that only report once their source is attached (the audit broker, the queue reader).
+            // Gauges that only report once their source is attached or has run (the audit broker, the queue reader,
+            // the ban list's first load).
             app.Services.GetRequiredService<GatewayMetrics>().ObserveAuditBroker(() => true);
+            app.Services.GetRequiredService<GatewayMetrics>().BanListLoaded();
             app.Services.GetRequiredService<AuditMetrics>().QueuesObserved([new AuditQueueDepth("audit-events", 0, 1)]);
         }
 

@@ -29,6 +29,7 @@ public sealed class StrikeRecorderTests : IDisposable
     private readonly StrikeRecorder _recorder;
     private readonly RateLimitPolicy _policy;
     private long _bansIssued;
+    private long _strikeErrors;
 
     public StrikeRecorderTests()
     {
@@ -40,12 +41,22 @@ public sealed class StrikeRecorderTests : IDisposable
 
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (ReferenceEquals(instrument.Meter.Scope, meterFactory) && instrument.Name == "mdv.gateway.bans.issued")
+            if (ReferenceEquals(instrument.Meter.Scope, meterFactory) && instrument.Name is "mdv.gateway.bans.issued" or "mdv.gateway.bans.strike_errors")
             {
                 listener.EnableMeasurementEvents(instrument);
             }
         };
-        _listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref _bansIssued, value));
+        _listener.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
+        {
+            if (instrument.Name == "mdv.gateway.bans.issued")
+            {
+                Interlocked.Add(ref _bansIssued, value);
+            }
+            else
+            {
+                Interlocked.Add(ref _strikeErrors, value);
+            }
+        });
         _listener.Start();
     }
 
@@ -58,6 +69,7 @@ public sealed class StrikeRecorderTests : IDisposable
 
         Assert.Equal("auto", _cache.Find(Client, Now)?.Origin);
         Assert.Equal(1, Interlocked.Read(ref _bansIssued));
+        Assert.Equal(0, Interlocked.Read(ref _strikeErrors));
         Assert.Equal([AuditEventTypes.BanIssued], _audit.Events.Select(e => e.EventType));
     }
 
@@ -83,7 +95,20 @@ public sealed class StrikeRecorderTests : IDisposable
 
         Assert.Equal("auto", _cache.Find(Client, Now)?.Origin);
         Assert.Equal(0, Interlocked.Read(ref _bansIssued));
+        Assert.Equal(1, Interlocked.Read(ref _strikeErrors));
         Assert.Empty(_audit.Events);
+    }
+
+    [Fact]
+    public async Task StrikeThatCouldNotBeRecorded_IsCountedAsAnError_AndBansNobody()
+    {
+        _store.FailStrike = true;
+
+        await _recorder.RecordAsync(Client, _policy);
+
+        Assert.Null(_cache.Find(Client, Now));
+        Assert.Equal(1, Interlocked.Read(ref _strikeErrors));
+        Assert.Equal(0, Interlocked.Read(ref _bansIssued));
     }
 
     public void Dispose()
@@ -99,8 +124,10 @@ public sealed class StrikeRecorderTests : IDisposable
 
         public bool FailUpsert { get; set; }
 
+        public bool FailStrike { get; set; }
+
         public Task<StrikeResult> RecordStrikeAsync(string clientKey, StrikePolicy policy)
-            => Task.FromResult(new StrikeResult(Banned: true, Strikes: policy.StrikesBeforeBan, Level: 1, Duration: TimeSpan.FromHours(1), Now: Now));
+            => FailStrike ? Task.FromException<StrikeResult>(new TimeoutException("Redis did not answer")) : Task.FromResult(new StrikeResult(Banned: true, Strikes: policy.StrikesBeforeBan, Level: 1, Duration: TimeSpan.FromHours(1), Now: Now));
 
         public Task<bool> UpsertAsync(Ban ban, bool keepLonger)
             => FailUpsert ? Task.FromException<bool>(new TimeoutException("Redis did not answer")) : Task.FromResult(Written);
