@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Globalization;
 using MdvGateway.Gateway.Diagnostics;
 using MdvGateway.Gateway.Redis;
@@ -25,7 +26,8 @@ namespace MdvGateway.Gateway.RateLimiting;
 /// </list>
 /// <para>
 /// Batching is what makes a busy partition cheap: one round trip and one script run serve every request that
-/// queued, instead of one each. A partition with no traffic has no state here.
+/// queued, instead of one each. A partition with no traffic has no state here. <c>Redis:TimeoutMs</c> still bounds
+/// each request's whole wait, queueing included; when a call fails, the requests queued behind it fail with it.
 /// </para>
 /// <para>
 /// RedisRateLimiting does not say when a rejected client may retry, so on rejection (only) the oldest entry of the
@@ -75,16 +77,25 @@ internal sealed class RedisSlidingWindowStore : IRateLimitStore
         return { admitted, count, oldest }
         """;
 
+    /// <summary>How long a request may have queued before its deadline is enforced here rather than by the client.</summary>
+    private static readonly TimeSpan QueuedThreshold = TimeSpan.FromMilliseconds(1);
+
     private readonly RedisConnection _connection;
     private readonly TimeProvider _time;
     private readonly GatewayMetrics _metrics;
+    private readonly TimeSpan _timeout;
     private readonly ConcurrentDictionary<string, Lane> _lanes = new(StringComparer.Ordinal);
 
-    public RedisSlidingWindowStore(RedisConnection connection, TimeProvider time, GatewayMetrics metrics)
+    /// <param name="connection">The request path's Redis connection.</param>
+    /// <param name="time">The clock that timestamps window entries.</param>
+    /// <param name="metrics">Where batch sizes are recorded.</param>
+    /// <param name="redis">Its <c>TimeoutMs</c> is the longest a request waits on Redis, queueing included.</param>
+    public RedisSlidingWindowStore(RedisConnection connection, TimeProvider time, GatewayMetrics metrics, GatewayRedisConfiguration redis)
     {
         _connection = connection;
         _time = time;
         _metrics = metrics;
+        _timeout = TimeSpan.FromMilliseconds(redis.TimeoutMs);
     }
 
     /// <summary>Partitions with a request queued or in flight on this node (zero when idle: nothing is kept).</summary>
@@ -122,9 +133,11 @@ internal sealed class RedisSlidingWindowStore : IRateLimitStore
     private async Task FlushAsync(Lane lane)
     {
         var batch = new List<Waiter>();
+        var expired = new List<Waiter>();
         while (true)
         {
             batch.Clear();
+            expired.Clear();
             lock (lane)
             {
                 if (lane.Pending.Count == 0)
@@ -136,9 +149,16 @@ internal sealed class RedisSlidingWindowStore : IRateLimitStore
                 }
 
                 // One limit per call: after a reload, requests of the same partition may carry the old and the new one.
+                // A request that has already waited Redis:TimeoutMs behind the call in flight is not sent at all.
                 var limit = lane.Pending[0].Limit;
                 lane.Pending.RemoveAll(w =>
                 {
+                    if (Stopwatch.GetElapsedTime(w.EnqueuedAt) >= _timeout)
+                    {
+                        expired.Add(w);
+                        return true;
+                    }
+
                     if (batch.Count < MaxBatch && w.Limit == limit)
                     {
                         batch.Add(w);
@@ -149,26 +169,41 @@ internal sealed class RedisSlidingWindowStore : IRateLimitStore
                 });
             }
 
-            _metrics.RedisBatch(batch.Count);
+            foreach (var waiter in expired)
+            {
+                waiter.TrySetException(new TimeoutException($"Waited Redis:TimeoutMs ({_timeout.TotalMilliseconds:0} ms) behind the call in flight for the same client"));
+            }
+
+            if (batch.Count == 0)
+            {
+                continue;
+            }
+
             try
             {
-                if (batch.Count == 1)
+                // Redis:TimeoutMs bounds a request's whole wait on Redis, the time it queued behind the call in flight
+                // included. The client times a call out TimeoutMs after sending it; a batch whose oldest request has
+                // queued gets only what is left of that request's time.
+                var waited = Stopwatch.GetElapsedTime(batch[0].EnqueuedAt);
+                _metrics.RedisBatch(batch.Count);
+                var call = batch.Count == 1 ? SetOneAsync(lane.Partition, batch[0]) : AcquireBatchAsync(lane.Partition, batch);
+                if (waited > QueuedThreshold)
                 {
-                    batch[0].TrySetResult(await AcquireOneAsync(lane.Partition, batch[0].Limit));
+                    await WithDeadlineAsync(call, _timeout - waited);
                 }
                 else
                 {
-                    await AcquireBatchAsync(lane.Partition, batch);
+                    await call;
                 }
             }
             catch (Exception ex)
             {
                 // Redis just failed to answer for this partition. The requests queued behind the call fail with it
                 // rather than each waiting a whole timeout of their own; the caller applies WhenStoreUnavailable.
-                List<Waiter> queued;
+                List<Waiter> behind;
                 lock (lane)
                 {
-                    queued = [.. lane.Pending];
+                    behind = [.. lane.Pending];
                     lane.Pending.Clear();
                 }
 
@@ -177,13 +212,31 @@ internal sealed class RedisSlidingWindowStore : IRateLimitStore
                     waiter.TrySetException(ex);
                 }
 
-                foreach (var waiter in queued)
+                foreach (var waiter in behind)
                 {
                     waiter.TrySetException(ex);
                 }
             }
         }
     }
+
+    private static async Task WithDeadlineAsync(Task call, TimeSpan deadline)
+    {
+        try
+        {
+            await call.WaitAsync(deadline);
+        }
+        catch (TimeoutException)
+        {
+            // The call goes on without anyone waiting for it; its late result is dropped (results are set with
+            // TrySet*), and its failure, if any, must not surface as an unobserved task exception.
+            _ = call.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            throw;
+        }
+    }
+
+    private async Task SetOneAsync(string partition, Waiter waiter)
+        => waiter.TrySetResult(await AcquireOneAsync(partition, waiter.Limit));
 
     private async Task<LimitOutcome> AcquireOneAsync(string partition, RateLimit limit)
     {
@@ -277,5 +330,8 @@ internal sealed class RedisSlidingWindowStore : IRateLimitStore
     private sealed class Waiter(RateLimit limit) : TaskCompletionSource<LimitOutcome>
     {
         public RateLimit Limit { get; } = limit;
+
+        /// <summary>When the request arrived (<see cref="Stopwatch.GetTimestamp"/>).</summary>
+        public long EnqueuedAt { get; } = Stopwatch.GetTimestamp();
     }
 }

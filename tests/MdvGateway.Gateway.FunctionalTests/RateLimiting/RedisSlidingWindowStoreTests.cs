@@ -148,6 +148,36 @@ public sealed class RedisSlidingWindowStoreTests
         }), "the partition answers again once Redis does");
     }
 
+    [Fact]
+    public async Task ARequestThatQueuedLongerThanTheTimeout_IsNeverSent_AndFailsWithATimeout()
+    {
+        // The client would wait 5 s for a reply; the store allows a request 300 ms in all, queueing included.
+        await using var redis = await PrivateRedisServer.StartAsync();
+        await using var store = await StoreUnderTest.StartAsync(redis.Endpoint, timeoutMs: 5000, requestTimeoutMs: 300);
+        var limit = new RateLimit("default", 100, TimeSpan.FromMinutes(1));
+
+        await redis.FreezeAsync();
+        Task<LimitOutcome> first;
+        Task<LimitOutcome> queued;
+        try
+        {
+            first = store.Store.AcquireAsync("p6", limit);
+            queued = store.Store.AcquireAsync("p6", limit);
+            await Task.Delay(600);
+        }
+        finally
+        {
+            await redis.ThawAsync();
+        }
+
+        // The call in flight was sent at once, so its bound is the client's own timeout, and it succeeds late.
+        Assert.True((await first.WaitAsync(TimeSpan.FromSeconds(20))).Acquired);
+        await Assert.ThrowsAsync<TimeoutException>(() => queued.WaitAsync(TimeSpan.FromSeconds(20)));
+        Assert.Equal([1], store.BatchSizes);
+        await using var check = await redis.ConnectAsync();
+        Assert.Equal(1, await check.GetDatabase().SortedSetLengthAsync(RedisKeys.SlidingWindowSet("p6")));
+    }
+
     /// <summary>A store with its own connection, metrics and a listener for the batch sizes it records.</summary>
     private sealed class StoreUnderTest : IAsyncDisposable
     {
@@ -156,12 +186,12 @@ public sealed class RedisSlidingWindowStoreTests
         private readonly MeterListener _listener;
         private readonly ConcurrentQueue<int> _batchSizes = new();
 
-        private StoreUnderTest(ServiceProvider services, RedisConnection connection)
+        private StoreUnderTest(ServiceProvider services, RedisConnection connection, int requestTimeoutMs)
         {
             _services = services;
             _connection = connection;
             var meterFactory = services.GetRequiredService<IMeterFactory>();
-            Store = new RedisSlidingWindowStore(connection, TimeProvider.System, new GatewayMetrics(meterFactory));
+            Store = new RedisSlidingWindowStore(connection, TimeProvider.System, new GatewayMetrics(meterFactory), new GatewayRedisConfiguration("unused", requestTimeoutMs));
             _listener = new MeterListener
             {
                 InstrumentPublished = (instrument, listener) =>
@@ -181,13 +211,16 @@ public sealed class RedisSlidingWindowStoreTests
         /// <summary>The size of every call made so far, in order.</summary>
         public int[] BatchSizes => [.. _batchSizes];
 
-        public static async Task<StoreUnderTest> StartAsync(string endpoint, int timeoutMs = 5000)
+        /// <param name="endpoint">The Redis server.</param>
+        /// <param name="timeoutMs">The client's command timeout.</param>
+        /// <param name="requestTimeoutMs">The store's bound on a request's whole wait (in production the same value).</param>
+        public static async Task<StoreUnderTest> StartAsync(string endpoint, int timeoutMs = 5000, int? requestTimeoutMs = null)
         {
             var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
             var connection = new RedisConnection(new GatewayRedisConfiguration(endpoint, timeoutMs), NullLogger<RedisConnection>.Instance);
             var multiplexer = await connection.GetAsync();
             Assert.True(multiplexer.IsConnected, $"could not connect to {endpoint}");
-            return new StoreUnderTest(services, connection);
+            return new StoreUnderTest(services, connection, requestTimeoutMs ?? timeoutMs);
         }
 
         /// <summary>
