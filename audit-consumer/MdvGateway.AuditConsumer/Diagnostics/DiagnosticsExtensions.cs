@@ -6,6 +6,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using Serilog;
+using Serilog.Events;
 using Serilog.Formatting.Compact;
 
 namespace MdvGateway.AuditConsumer.Diagnostics;
@@ -24,6 +25,9 @@ internal static class DiagnosticsExtensions
         var configuration = builder.Configuration;
         builder.Services.AddSerilog((services, logger) =>
         {
+            // Per-probe health-check lines (a Warning for every degraded check on every probe) repeat what the
+            // consumer logs once when a dependency goes and comes back; only unhealthy checks (Error) by default.
+            logger.MinimumLevel.Override("Microsoft.Extensions.Diagnostics.HealthChecks", LogEventLevel.Error);
             logger.ReadFrom.Configuration(configuration)
                 .ReadFrom.Services(services)
                 .Enrich.FromLogContext()

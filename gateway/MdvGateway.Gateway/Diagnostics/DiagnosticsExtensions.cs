@@ -1,6 +1,7 @@
 using MdvGateway.Gateway.ClientIdentity;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Serilog;
+using Serilog.Events;
 using Serilog.Formatting.Compact;
 
 namespace MdvGateway.Gateway.Diagnostics;
@@ -25,6 +26,11 @@ internal static class DiagnosticsExtensions
         var configuration = builder.Configuration;
         builder.Services.AddSerilog((services, logger) =>
         {
+            // The health-check service logs every degraded check at Warning on every probe: a Redis or broker outage
+            // would repeat the same line every few seconds per node. The gateway logs those outages once, when they
+            // start and end (2001/2002, 6002/6003), so by default only unhealthy checks (Error) get through. The
+            // Serilog section can still lower it.
+            logger.MinimumLevel.Override("Microsoft.Extensions.Diagnostics.HealthChecks", LogEventLevel.Error);
             logger.ReadFrom.Configuration(configuration)
                 .ReadFrom.Services(services)
                 .Enrich.FromLogContext()
