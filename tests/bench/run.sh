@@ -12,7 +12,7 @@
 # Settings (environment):
 #   BENCH_DURATION=10        seconds per measured wrk run
 #   BENCH_ROUNDS=3           interleaved rounds (direct, plain, limited, banned; repeated); the report shows medians
-#   BENCH_WARMUP=3           seconds of warm-up per target before the first round
+#   BENCH_WARMUP=10          seconds of warm-up per target before the first round (lets tiered JIT settle)
 #   BENCH_THREADS=2          wrk -t
 #   BENCH_CONNECTIONS=32     wrk -c
 #   BENCH_UPSTREAM_PORT=5090 BENCH_GATEWAY_PORT=8090 BENCH_ADMIN_PORT=8091
@@ -37,7 +37,7 @@ cd "$REPO_ROOT"
 
 : "${BENCH_DURATION:=10}"
 : "${BENCH_ROUNDS:=3}"
-: "${BENCH_WARMUP:=3}"
+: "${BENCH_WARMUP:=10}"
 : "${BENCH_THREADS:=2}"
 : "${BENCH_CONNECTIONS:=32}"
 : "${BENCH_UPSTREAM_PORT:=5090}"
