@@ -23,10 +23,7 @@ public sealed class HealthCheckLoggingTests(UpstreamFixture fixture) : IClassFix
         var config = new GatewayConfig(fixture.Upstream.Address)
             .Route("api", "/api", "Disable")
             .Set("Redis:Configuration", redis.Endpoint)
-            .Set("Serilog:MinimumLevel:Default", "Information")
-            .Set("Serilog:WriteTo:0:Name", "File")
-            .Set("Serilog:WriteTo:0:Args:path", path)
-            .Set("Serilog:WriteTo:0:Args:formatter", "Serilog.Formatting.Compact.RenderedCompactJsonFormatter, Serilog.Formatting.Compact");
+            .WithFileLog(path);
         var gateway = await GatewayServer.StartAsync(config.Values);
         try
         {
@@ -48,13 +45,10 @@ public sealed class HealthCheckLoggingTests(UpstreamFixture fixture) : IClassFix
             await gateway.DisposeAsync();
         }
 
-        var lines = File.ReadLines(path).Select(line => JsonDocument.Parse(line).RootElement.Clone()).ToList();
-        Assert.DoesNotContain(lines, e => SourceContext(e).StartsWith("Microsoft.Extensions.Diagnostics.HealthChecks", StringComparison.Ordinal));
-        Assert.Contains(lines, e => SourceContext(e) == "MdvGateway.Gateway.Redis.RedisConnection" && e.GetProperty("@l").GetString() == "Warning");
+        var lines = FileLog.Read(path);
+        Assert.DoesNotContain(lines, e => FileLog.SourceContext(e).StartsWith("Microsoft.Extensions.Diagnostics.HealthChecks", StringComparison.Ordinal));
+        Assert.Contains(lines, e => FileLog.SourceContext(e) == "MdvGateway.Gateway.Redis.RedisConnection" && e.GetProperty("@l").GetString() == "Warning");
     }
-
-    private static string SourceContext(JsonElement line)
-        => line.TryGetProperty("SourceContext", out var context) ? context.GetString() ?? string.Empty : string.Empty;
 
     private static async Task<string?> RedisStatusAsync(HttpClient admin)
     {

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.Json;
 using MdvGateway.Gateway.FunctionalTests.Infrastructure;
 
 namespace MdvGateway.Gateway.FunctionalTests.Configuration;
@@ -19,10 +18,7 @@ public sealed class LoggingConfigurationTests(UpstreamFixture fixture) : IClassF
         var config = new GatewayConfig(fixture.Upstream.Address)
             .Route("login", "/auth", "auth")
             .Policy("auth", 1, "00:01:00")
-            .Set("Serilog:MinimumLevel:Default", "Information")
-            .Set("Serilog:WriteTo:0:Name", "File")
-            .Set("Serilog:WriteTo:0:Args:path", path)
-            .Set("Serilog:WriteTo:0:Args:formatter", "Serilog.Formatting.Compact.RenderedCompactJsonFormatter, Serilog.Formatting.Compact");
+            .WithFileLog(path);
         var gateway = await GatewayServer.StartAsync(config.Values);
         try
         {
@@ -36,9 +32,8 @@ public sealed class LoggingConfigurationTests(UpstreamFixture fixture) : IClassF
             await gateway.DisposeAsync();
         }
 
-        var requests = File.ReadLines(path)
-            .Select(line => JsonDocument.Parse(line).RootElement.Clone())
-            .Where(e => e.GetProperty("SourceContext").GetString() == "Serilog.AspNetCore.RequestLoggingMiddleware"
+        var requests = FileLog.Read(path)
+            .Where(e => FileLog.SourceContext(e) == "Serilog.AspNetCore.RequestLoggingMiddleware"
                         && e.GetProperty("RequestPath").GetString() == "/auth/logged")
             .ToList();
         Assert.Equal([200, 429], requests.Select(e => e.GetProperty("StatusCode").GetInt32()));
