@@ -16,6 +16,9 @@ internal sealed partial class BanAdministration
         [LoggerMessage(EventId = 5023, Level = LogLevel.Information, Message = "Admin {Actor} imported {Accepted} bans ({Unchanged} already banned longer, {Rejected} lines rejected, allowlist overridden: {OverrideAllowlist})")]
         public static partial void Imported(ILogger logger, string actor, int accepted, int unchanged, int rejected, bool overrideAllowlist);
 
+        [LoggerMessage(EventId = 5025, Level = LogLevel.Warning, Message = "The ban on {Target} was changed, but its client's offense level still expires on the old schedule: Redis unavailable ({ErrorType})")]
+        public static partial void OffensesNotRescheduled(ILogger logger, string target, string errorType);
+
         [LoggerMessage(EventId = 5024, Level = LogLevel.Error, Message = "Admin {Actor}'s import stopped after {Written} of {Total} bans: Redis unavailable ({ErrorType})")]
         public static partial void ImportInterrupted(ILogger logger, string actor, int written, int total, string errorType);
     }

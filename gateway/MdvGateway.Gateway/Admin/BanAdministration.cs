@@ -179,8 +179,17 @@ internal sealed partial class BanAdministration
         _cache.Upsert(changed, _settings.Current.ClientIp.IPv6PrefixLength);
         if (target.IsClientKey)
         {
-            // The client's offense level must outlive the ban it now has, not the one it had.
-            await _store.RescheduleOffensesAsync(target.Canonical, expiresAt);
+            // The client's offense level must outlive the ban it now has, not the one it had. The change itself is
+            // done and in force on every node, so a failure here is reported, not answered 503 (a retry would
+            // change nothing).
+            try
+            {
+                await _store.RescheduleOffensesAsync(target.Canonical, expiresAt);
+            }
+            catch (Exception ex) when (AdminErrorMiddleware.IsStoreFailure(ex))
+            {
+                Log.OffensesNotRescheduled(_logger, target.Canonical, ex.GetType().Name);
+            }
         }
 
         var caller = Caller(context);

@@ -103,6 +103,42 @@ public sealed class AdminAuditStoreFailureTests(UpstreamFixture fixture) : IClas
         Assert.Equal(["admin.ban.created", "admin.ban.lifted", AuditEventTypes.BanIssued, AuditEventTypes.BanLifted], events.Select(e => e.EventType).Order(StringComparer.Ordinal));
     }
 
+    [Fact]
+    public async Task Patch_WhenRedisFailsAfterTheChange_Answers200AndRecordsTheChange()
+    {
+        // The change is in force; only the client's offense-level schedule could not follow it. A 503 would make
+        // the caller retry a change that has already happened.
+        await using var vhost = await RabbitMqTestBroker.CreateVirtualHostAsync();
+        var store = new FailingBanStore { FailRescheduleOffenses = true };
+        var app = await StartAsync(vhost, store);
+        HttpStatusCode changed;
+        Ban? stored;
+        try
+        {
+            using var http = AdminClient(app);
+            (await http.PostAsync("/admin/bans", AdminApi.Json("""{"target":"10.9.9.10","duration":"01:00:00"}"""))).Dispose();
+            using (var response = await http.PatchAsync(AdminApi.Path("10.9.9.10"), AdminApi.Json("""{"duration":"2.00:00:00"}""")))
+            {
+                changed = response.StatusCode;
+            }
+
+            stored = await app.Services.GetRequiredService<IBanStore>().GetAsync("10.9.9.10");
+        }
+        finally
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+
+        var events = await vhost.TakeAllAsync();
+
+        Assert.Equal(HttpStatusCode.OK, changed);
+        Assert.True(stored?.ExpiresAt > DateTimeOffset.UtcNow.AddDays(1), "the ban should carry its new end");
+        var change = Assert.Single(events, e => e.EventType == "admin.ban.changed");
+        Assert.Equal(200, change.Details.GetProperty("status").GetInt32());
+        Assert.Equal(1, store.RescheduleAttempts);
+    }
+
     /// <summary>The real gateway with <paramref name="store"/> wrapped around its Redis ban store, ready.</summary>
     private async Task<WebApplication> StartAsync(TestVirtualHost vhost, FailingBanStore store)
     {
@@ -133,7 +169,7 @@ public sealed class AdminAuditStoreFailureTests(UpstreamFixture fixture) : IClas
         return http;
     }
 
-    /// <summary>The Redis store, failing as Redis would: upserts after the first few, or clearing offenses.</summary>
+    /// <summary>The Redis store, failing as Redis would: upserts after the first few, clearing offenses, or rescheduling them.</summary>
     private sealed class FailingBanStore : IBanStore
     {
         private readonly List<string> _written = [];
@@ -143,6 +179,12 @@ public sealed class AdminAuditStoreFailureTests(UpstreamFixture fixture) : IClas
         public int UpsertsBeforeFailure { get; init; } = int.MaxValue;
 
         public volatile bool FailClearOffenses;
+
+        public volatile bool FailRescheduleOffenses;
+
+        private int _rescheduleAttempts;
+
+        public int RescheduleAttempts => Volatile.Read(ref _rescheduleAttempts);
 
         public IReadOnlyList<string> Written
         {
@@ -191,7 +233,11 @@ public sealed class AdminAuditStoreFailureTests(UpstreamFixture fixture) : IClas
 
         public Task<bool> ReplaceAsync(Ban ban) => Inner.ReplaceAsync(ban);
 
-        public Task RescheduleOffensesAsync(string clientKey, DateTimeOffset? banEnd) => Inner.RescheduleOffensesAsync(clientKey, banEnd);
+        public Task RescheduleOffensesAsync(string clientKey, DateTimeOffset? banEnd)
+        {
+            Interlocked.Increment(ref _rescheduleAttempts);
+            return FailRescheduleOffenses ? Task.FromException(Gone()) : Inner.RescheduleOffensesAsync(clientKey, banEnd);
+        }
 
         public Task<bool> RemoveAsync(string target) => Inner.RemoveAsync(target);
 
