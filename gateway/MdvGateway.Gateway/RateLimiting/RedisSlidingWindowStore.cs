@@ -155,11 +155,9 @@ internal sealed class RedisSlidingWindowStore : IRateLimitStore
             first = false;
             lock (lane)
             {
-                if (TryRetire(lane))
-                {
-                    return;
-                }
-
+                // Never empty here: the request that started this flush, or those TryRetire found, are still queued
+                // (only this loop takes requests out of the lane).
+                //
                 // One limit per call: after a reload, requests of the same partition may carry the old and the new one.
                 // A request that has already waited Redis:TimeoutMs behind the call in flight is not sent at all.
                 var limit = lane.Pending[0].Limit;

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 
 namespace MdvGateway.AuditConsumer.Tests.Infrastructure;
 
@@ -128,7 +127,7 @@ public sealed class ConsumerProcess : IAsyncDisposable
 
     private static ConsumerProcess Launch(string[] args, out int port)
     {
-        port = FreePort();
+        port = LocalPorts.Free();
         var start = new ProcessStartInfo("dotnet")
         {
             WorkingDirectory = AppContext.BaseDirectory,
@@ -163,12 +162,5 @@ public sealed class ConsumerProcess : IAsyncDisposable
         while (output.Count > 400 && output.TryDequeue(out _))
         {
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

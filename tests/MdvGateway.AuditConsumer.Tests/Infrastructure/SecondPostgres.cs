@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Npgsql;
 
 namespace MdvGateway.AuditConsumer.Tests.Infrastructure;
@@ -31,7 +29,7 @@ public sealed class SecondPostgres : IAsyncDisposable
     public static async Task<SecondPostgres> StartAsync()
     {
         var directory = Path.Combine(TestEnvironment.LocalDirectory, $"test-pg-{Guid.NewGuid():N}"[..20]);
-        var cluster = new SecondPostgres(directory, FreePort());
+        var cluster = new SecondPostgres(directory, LocalPorts.Free());
         Directory.CreateDirectory(cluster.Socket);
         if (Environment.UserName == "root")
         {
@@ -73,12 +71,5 @@ public sealed class SecondPostgres : IAsyncDisposable
         {
             // Best effort: a leftover directory under .local/ is harmless.
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -190,7 +190,7 @@ public sealed class AuditSpoolTests(UpstreamFixture fixture) : IClassFixture<Ups
     public async Task GatewayProcess_WithTheBrokerAway_LogsItWithoutThePassword()
     {
         var password = "pw-" + Guid.NewGuid().ToString("N");
-        var port = FreePort();
+        var port = LocalPorts.Free();
         // The shipped appsettings.json: its "auth" policy admits 5 requests a minute, so the 6th is a rejection to audit.
         var start = GatewayProcess(
             "--urls", $"http://127.0.0.1:{port}", "--Admin:Urls", "http://127.0.0.1:0",
@@ -263,12 +263,6 @@ public sealed class AuditSpoolTests(UpstreamFixture fixture) : IClassFixture<Ups
         Assert.True(AuditTestKit.SumOfCounts(AuditTestKit.ReadSpool(_spool), AuditEventTypes.RateLimitExceeded) >= 1);
     }
 
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private static ProcessStartInfo GatewayProcess(params string[] args)
     {

@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using MdvGateway.Gateway.FunctionalTests.Infrastructure;
 using Npgsql;
@@ -143,7 +141,7 @@ internal sealed class EndToEndConsumerProcess : IAsyncDisposable
     public async Task StartAsync()
     {
         Assert.Null(_process);
-        var port = FreePort();
+        var port = LocalPorts.Free();
         var process = Process.Start(StartInfo("--urls", $"http://127.0.0.1:{port}"))!;
         process.OutputDataReceived += (_, e) => Append(e.Data);
         process.ErrorDataReceived += (_, e) => Append(e.Data);
@@ -218,12 +216,5 @@ internal sealed class EndToEndConsumerProcess : IAsyncDisposable
         {
             _output.AppendLine(line);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 
 namespace MdvGateway.Gateway.FunctionalTests.Infrastructure;
@@ -56,8 +54,8 @@ public sealed class GatewayProcess : IAsyncDisposable
         Assert.True(File.Exists(DllPath), $"{DllPath} not found: build the solution ({TestEnvironment.BuildConfiguration}) first");
         var directory = Path.Combine(Path.GetTempPath(), "mdv-gateway-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(directory);
-        var address = "http://127.0.0.1:" + FreePort().ToString(CultureInfo.InvariantCulture);
-        var adminAddress = "http://127.0.0.1:" + FreePort().ToString(CultureInfo.InvariantCulture);
+        var address = "http://127.0.0.1:" + LocalPorts.Free().ToString(CultureInfo.InvariantCulture);
+        var adminAddress = "http://127.0.0.1:" + LocalPorts.Free().ToString(CultureInfo.InvariantCulture);
 
         var start = new ProcessStartInfo("dotnet")
         {
@@ -139,12 +137,5 @@ public sealed class GatewayProcess : IAsyncDisposable
                 _output.AppendLine(line);
             }
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

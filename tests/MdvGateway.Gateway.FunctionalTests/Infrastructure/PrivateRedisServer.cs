@@ -34,7 +34,7 @@ public sealed class PrivateRedisServer : IAsyncDisposable
     {
         var directory = Path.Combine(Path.GetTempPath(), "mdv-redis-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(directory);
-        var server = new PrivateRedisServer(FreePort(), directory);
+        var server = new PrivateRedisServer(LocalPorts.Free(), directory);
         await server.RestartAsync();
         return server;
     }
@@ -130,12 +130,5 @@ public sealed class PrivateRedisServer : IAsyncDisposable
         {
             return false;
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
