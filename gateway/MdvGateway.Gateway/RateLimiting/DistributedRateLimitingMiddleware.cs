@@ -16,10 +16,10 @@ internal sealed class DistributedRateLimitingMiddleware
 {
     private static readonly Func<object, Task> s_applyHeaders = static state =>
     {
-        var context = (HttpContext)state;
-        if (context.Features.Get<RateLimitDecision>() is { } decision && context.Response.StatusCode != StatusCodes.Status429TooManyRequests)
+        var (response, decision) = (AdmittedResponse)state;
+        if (response.StatusCode != StatusCodes.Status429TooManyRequests)
         {
-            RateLimitResponses.ApplyAdmittedHeaders(context.Response, decision);
+            RateLimitResponses.ApplyAdmittedHeaders(response, decision);
         }
 
         return Task.CompletedTask;
@@ -94,8 +94,7 @@ internal sealed class DistributedRateLimitingMiddleware
                 await RateLimitResponses.WriteStoreUnavailableAsync(context, decision, _settings.Current.Redis.BreakDuration);
                 return;
             case RateLimitVerdict.Admitted or RateLimitVerdict.AllowedWithoutStore when policy.Mode == RateLimitMode.Enforce:
-                context.Features.Set(decision);
-                context.Response.OnStarting(s_applyHeaders, context);
+                context.Response.OnStarting(s_applyHeaders, new AdmittedResponse(context.Response, decision));
                 break;
         }
 
@@ -120,6 +119,9 @@ internal sealed class DistributedRateLimitingMiddleware
                 return client.Key;
         }
     }
+
+    /// <summary>What the admitted response's headers are written from, once the upstream's headers are in.</summary>
+    private sealed record AdmittedResponse(HttpResponse Response, RateLimitDecision Decision);
 
     private static string SafeSegment(string value)
         => value.AsSpan().ContainsAnyExcept(SafeChars) ? Redis.RedisKeys.Digest(value) : value;

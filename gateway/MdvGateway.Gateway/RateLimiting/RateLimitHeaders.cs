@@ -51,8 +51,9 @@ internal static class RateLimitHeaders
         return builder.ToString();
     }
 
+    /// <remarks>Formatted on the stack: this runs for every admitted response.</remarks>
     private static string FormatOne(LimitOutcome outcome)
-        => string.Create(CultureInfo.InvariantCulture, $"\"{outcome.Limit.Name}\";r={outcome.Remaining};t={outcome.ResetSeconds}");
+        => string.Create(CultureInfo.InvariantCulture, stackalloc char[128], $"\"{outcome.Limit.Name}\";r={outcome.Remaining};t={outcome.ResetSeconds}");
 
     /// <summary>Whole seconds, rounded up, never below one: a client told 0 would retry at once.</summary>
     public static long ToDeltaSeconds(TimeSpan delay)

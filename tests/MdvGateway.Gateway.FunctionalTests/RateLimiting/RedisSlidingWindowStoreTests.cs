@@ -24,7 +24,7 @@ public sealed class RedisSlidingWindowStoreTests
         await using var store = await StoreUnderTest.StartAsync(redis.Endpoint);
         var limit = new RateLimit("default", 20, TimeSpan.FromSeconds(30));
 
-        var outcomes = await StoreUnderTest.WhileFrozenAsync(redis, () => Enumerable.Range(0, 50).Select(_ => store.Store.AcquireAsync("p1", limit)).ToArray());
+        var outcomes = await store.WhileFrozenAsync(redis, 50, _ => store.Store.AcquireAsync("p1", limit));
 
         // The first request went alone (RedisRateLimiting's own script); the 49 that queued behind it shared one call.
         Assert.Equal([1, 49], store.BatchSizes);
@@ -66,7 +66,7 @@ public sealed class RedisSlidingWindowStoreTests
         }
 
         // Six at once on the other node: one alone, five counted together by the batch script.
-        var outcomes = await StoreUnderTest.WhileFrozenAsync(redis, () => Enumerable.Range(0, 6).Select(_ => node2.Store.AcquireAsync("p2", limit)).ToArray());
+        var outcomes = await node2.WhileFrozenAsync(redis, 6, _ => node2.Store.AcquireAsync("p2", limit));
 
         Assert.Equal([1, 5], node2.BatchSizes);
         Assert.Equal([true, true, true, false, false, false], outcomes.Select(o => o.Acquired));
@@ -82,11 +82,28 @@ public sealed class RedisSlidingWindowStoreTests
         var limit = new RateLimit("default", 1000, TimeSpan.FromMinutes(1));
         var requests = RedisSlidingWindowStore.MaxBatch + 44;
 
-        var outcomes = await StoreUnderTest.WhileFrozenAsync(redis, () => Enumerable.Range(0, requests).Select(_ => store.Store.AcquireAsync("p3", limit)).ToArray());
+        var outcomes = await store.WhileFrozenAsync(redis, requests, _ => store.Store.AcquireAsync("p3", limit));
 
         Assert.Equal([1, RedisSlidingWindowStore.MaxBatch, 43], store.BatchSizes);
         Assert.All(outcomes, o => Assert.True(o.Acquired));
         Assert.Equal(Enumerable.Range(0, requests).Select(i => 999L - i), outcomes.Select(o => o.Remaining));
+    }
+
+    [Fact]
+    public async Task RequestsArrivingTogether_AtAnIdlePartition_ShareItsFirstCall()
+    {
+        await using var redis = await PrivateRedisServer.StartAsync();
+        await using var store = await StoreUnderTest.StartAsync(redis.Endpoint);
+        using var pump = new SingleThreadContext();
+        var limit = new RateLimit("default", 1000, TimeSpan.FromMinutes(1));
+
+        // Twenty requests issued by one piece of work, as one thread-pool item handling a burst would. The first finds
+        // the partition idle; before its call is sent the store yields, and the yield runs only after the burst.
+        var pending = await pump.RunAsync(() => Enumerable.Range(0, 20).Select(_ => store.Store.AcquireAsync("p7", limit)).ToArray());
+        var outcomes = await Task.WhenAll(pending).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal([20], store.BatchSizes);
+        Assert.Equal(Enumerable.Range(0, 20).Select(i => 999L - i), outcomes.Select(o => o.Remaining));
     }
 
     [Fact]
@@ -98,8 +115,8 @@ public sealed class RedisSlidingWindowStoreTests
         var before = new RateLimit("default", 5, TimeSpan.FromMinutes(1));
         var after = new RateLimit("default", 2, TimeSpan.FromMinutes(1));
 
-        var outcomes = await StoreUnderTest.WhileFrozenAsync(redis, () =>
-            new[] { before, before, after, after, after, before }.Select(l => store.Store.AcquireAsync("p4", l)).ToArray());
+        RateLimit[] carried = [before, before, after, after, after, before];
+        var outcomes = await store.WhileFrozenAsync(redis, carried.Length, i => store.Store.AcquireAsync("p4", carried[i]));
 
         // The first alone; then the two other old-limit requests together; then the three new-limit ones, which find
         // three entries in the window and a limit of two.
@@ -119,7 +136,7 @@ public sealed class RedisSlidingWindowStoreTests
         Task<LimitOutcome>[] pending;
         try
         {
-            pending = Enumerable.Range(0, 20).Select(_ => store.Store.AcquireAsync("p5", limit)).ToArray();
+            pending = await store.IssueFirstAloneAsync(20, _ => store.Store.AcquireAsync("p5", limit));
             foreach (var task in pending)
             {
                 // A guard against a hang, not a timing assertion: the client times the call out after 300 ms.
@@ -161,8 +178,9 @@ public sealed class RedisSlidingWindowStoreTests
         Task<LimitOutcome> queued;
         try
         {
-            first = store.Store.AcquireAsync("p6", limit);
-            queued = store.Store.AcquireAsync("p6", limit);
+            var issued = await store.IssueFirstAloneAsync(2, _ => store.Store.AcquireAsync("p6", limit));
+            first = issued[0];
+            queued = issued[1];
             await Task.Delay(600);
         }
         finally
@@ -176,6 +194,54 @@ public sealed class RedisSlidingWindowStoreTests
         Assert.Equal([1], store.BatchSizes);
         await using var check = await redis.ConnectAsync();
         Assert.Equal(1, await check.GetDatabase().SortedSetLengthAsync(RedisKeys.SlidingWindowSet("p6")));
+    }
+
+    /// <summary>
+    /// Runs posted work one item at a time on its own thread, in order. <see cref="Task.Yield"/> posts to the current
+    /// context, so code that yields inside an item resumes only after that item, which makes "what runs before the
+    /// continuation" certain instead of a matter of thread-pool timing.
+    /// </summary>
+    private sealed class SingleThreadContext : SynchronizationContext, IDisposable
+    {
+        private readonly BlockingCollection<(SendOrPostCallback Callback, object? State)> _work = [];
+
+        public SingleThreadContext()
+        {
+            var thread = new Thread(() =>
+            {
+                SetSynchronizationContext(this);
+                foreach (var (callback, state) in _work.GetConsumingEnumerable())
+                {
+                    callback(state);
+                }
+            })
+            {
+                IsBackground = true,
+                Name = "test pump",
+            };
+            thread.Start();
+        }
+
+        public override void Post(SendOrPostCallback d, object? state) => _work.Add((d, state));
+
+        public Task<T> RunAsync<T>(Func<T> work)
+        {
+            var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+            Post(_ =>
+            {
+                try
+                {
+                    done.SetResult(work());
+                }
+                catch (Exception ex)
+                {
+                    done.SetException(ex);
+                }
+            }, null);
+            return done.Task;
+        }
+
+        public void Dispose() => _work.CompleteAdding();
     }
 
     /// <summary>A store with its own connection, metrics and a listener for the batch sizes it records.</summary>
@@ -227,13 +293,13 @@ public sealed class RedisSlidingWindowStoreTests
         /// Issues the requests while the server is stopped, so the first one's call is in flight and every other one
         /// queues behind it, then lets the server answer and waits for every outcome.
         /// </summary>
-        public static async Task<LimitOutcome[]> WhileFrozenAsync(PrivateRedisServer redis, Func<Task<LimitOutcome>[]> issue)
+        public async Task<LimitOutcome[]> WhileFrozenAsync(PrivateRedisServer redis, int count, Func<int, Task<LimitOutcome>> issue)
         {
             Task<LimitOutcome>[] pending;
             await redis.FreezeAsync();
             try
             {
-                pending = issue();
+                pending = await IssueFirstAloneAsync(count, issue);
             }
             finally
             {
@@ -241,6 +307,25 @@ public sealed class RedisSlidingWindowStoreTests
             }
 
             return await Task.WhenAll(pending).WaitAsync(TimeSpan.FromSeconds(30));
+        }
+
+        /// <summary>
+        /// Issues one request and waits until its call has been made (its batch size is recorded just before), then
+        /// issues the others, which therefore queue behind it. Issued together, the first call could have taken any
+        /// number of them: the store gathers the requests that arrive while it yields before sending.
+        /// </summary>
+        public async Task<Task<LimitOutcome>[]> IssueFirstAloneAsync(int count, Func<int, Task<LimitOutcome>> issue)
+        {
+            var calls = _batchSizes.Count;
+            var pending = new Task<LimitOutcome>[count];
+            pending[0] = issue(0);
+            Assert.True(await Eventually.TrueAsync(() => Task.FromResult(_batchSizes.Count > calls)), "the first request's call was never made");
+            for (var i = 1; i < count; i++)
+            {
+                pending[i] = issue(i);
+            }
+
+            return pending;
         }
 
         public async ValueTask DisposeAsync()
