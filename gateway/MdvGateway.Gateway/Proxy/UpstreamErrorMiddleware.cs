@@ -12,6 +12,9 @@ internal sealed partial class UpstreamErrorMiddleware
     public const string UnavailableType = "urn:mdvgateway:problem:upstream-unavailable";
     public const string TimeoutType = "urn:mdvgateway:problem:upstream-timeout";
 
+    /// <summary>The status logged for a request whose client went away before its answer (never sent to anyone).</summary>
+    public const int ClientClosedRequest = 499;
+
     private readonly RequestDelegate _next;
     private readonly ILogger<UpstreamErrorMiddleware> _logger;
 
@@ -32,6 +35,15 @@ internal sealed partial class UpstreamErrorMiddleware
         }
 
         var route = context.GetReverseProxyFeature().Route.Config.RouteId;
+        if (IsClientGone(error.Error, context.RequestAborted))
+        {
+            // The client went away: nobody is listening for a body, and the upstream did nothing wrong. 499 (nginx's
+            // "client closed request") keeps this out of the 5xx answers the request log reports as errors.
+            Log.ClientGone(_logger, route, error.Error);
+            context.Response.StatusCode = ClientClosedRequest;
+            return;
+        }
+
         Log.UpstreamFailed(_logger, route, error.Error.ToString());
         switch (error.Error)
         {
@@ -42,9 +54,6 @@ internal sealed partial class UpstreamErrorMiddleware
             case ForwarderError.NoAvailableDestinations:
                 await ProblemResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, UnavailableType, "No healthy upstream",
                     "Every destination of this route is unhealthy or none is configured.");
-                break;
-            case ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled:
-                // The client went away; nobody is listening for a body.
                 break;
             case ForwarderError.RequestBodyClient when IsBodyTooLarge(error.Exception):
                 await ProblemResponse.WriteAsync(context, StatusCodes.Status413PayloadTooLarge, "urn:mdvgateway:problem:body-too-large", "Request body too large",
@@ -60,6 +69,15 @@ internal sealed partial class UpstreamErrorMiddleware
                 break;
         }
     }
+
+    /// <summary>
+    /// The client cancelled or dropped the request; the upstream did not fail. A cancellation counts only when the
+    /// client's connection is gone too: YARP also cancels a response body that stalls past the activity timeout.
+    /// </summary>
+    internal static bool IsClientGone(ForwarderError error, CancellationToken requestAborted)
+        => requestAborted.IsCancellationRequested
+            && error is ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled or ForwarderError.ResponseBodyCanceled
+                or ForwarderError.ResponseBodyClient or ForwarderError.UpgradeRequestCanceled or ForwarderError.UpgradeResponseCanceled;
 
     private static bool IsBodyTooLarge(Exception? exception)
     {
@@ -78,5 +96,8 @@ internal sealed partial class UpstreamErrorMiddleware
     {
         [LoggerMessage(EventId = 7001, Level = LogLevel.Warning, Message = "Upstream of route {RouteId} failed: {Error}")]
         public static partial void UpstreamFailed(ILogger logger, string routeId, string error);
+
+        [LoggerMessage(EventId = 7002, Level = LogLevel.Debug, Message = "Client of route {RouteId} went away before its answer was delivered: {Error}")]
+        public static partial void ClientGone(ILogger logger, string routeId, ForwarderError error);
     }
 }
