@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using MdvGateway.Gateway.Diagnostics;
 using MdvGateway.Gateway.FunctionalTests.Infrastructure;
@@ -46,6 +47,14 @@ public sealed class RedisSlidingWindowStoreTests
         var stats = await database.HashGetAllAsync(RedisKeys.SlidingWindowSet("p1") + ":stats");
         Assert.Equal(20, (long)stats.Single(e => e.Name == "total_successful").Value);
         Assert.Equal(30, (long)stats.Single(e => e.Name == "total_failed").Value);
+
+        // Both keys expire a window after the last call, as the library's script sets them.
+        foreach (var key in new[] { RedisKeys.SlidingWindowSet("p1"), RedisKeys.SlidingWindowSet("p1") + ":stats" })
+        {
+            var ttl = await database.KeyTimeToLiveAsync(key);
+            Assert.NotNull(ttl);
+            Assert.InRange(ttl.Value, TimeSpan.FromSeconds(25), TimeSpan.FromSeconds(30.01));
+        }
         Assert.True(await Eventually.TrueAsync(() => Task.FromResult(store.Store.ActivePartitions == 0)), "an idle partition keeps no state");
     }
 
@@ -104,6 +113,44 @@ public sealed class RedisSlidingWindowStoreTests
 
         Assert.Equal([20], store.BatchSizes);
         Assert.Equal(Enumerable.Range(0, 20).Select(i => 999L - i), outcomes.Select(o => o.Remaining));
+    }
+
+    [Fact]
+    public async Task EntriesThatLeftTheWindow_AreTrimmedBeforeABatchIsCounted()
+    {
+        await using var redis = await PrivateRedisServer.StartAsync();
+        await using var store = await StoreUnderTest.StartAsync(redis.Endpoint);
+        using var pump = new SingleThreadContext();
+        var limit = new RateLimit("default", 5, TimeSpan.FromSeconds(3));
+
+        // Every call here is a batch (a burst issued on a single-threaded context shares one call), so no request goes
+        // alone through the library, whose own script would do the trimming instead.
+        async Task<LimitOutcome[]> BurstAsync(int count)
+        {
+            var pending = await pump.RunAsync(() => Enumerable.Range(0, count).Select(_ => store.Store.AcquireAsync("p8", limit)).ToArray());
+            return await Task.WhenAll(pending).WaitAsync(TimeSpan.FromSeconds(30));
+        }
+
+        var started = Stopwatch.StartNew();
+        Assert.All(await BurstAsync(3), o => Assert.True(o.Acquired));
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        Assert.All(await BurstAsync(2), o => Assert.True(o.Acquired));
+
+        // The first three are now older than the window, the last two are not (they are about 1.8 s old). The key
+        // itself is still there: the second call pushed its expiry on.
+        var rest = TimeSpan.FromSeconds(3.3) - started.Elapsed;
+        if (rest > TimeSpan.Zero)
+        {
+            await Task.Delay(rest);
+        }
+
+        var outcomes = await BurstAsync(8);
+
+        Assert.Equal([3, 2, 8], store.BatchSizes);
+        Assert.Equal([true, true, true, false, false, false, false, false], outcomes.Select(o => o.Acquired));
+        Assert.Equal([2L, 1L, 0L], outcomes[..3].Select(o => o.Remaining));
+        await using var check = await redis.ConnectAsync();
+        Assert.Equal(5, await check.GetDatabase().SortedSetLengthAsync(RedisKeys.SlidingWindowSet("p8")));
     }
 
     [Fact]
