@@ -12,12 +12,20 @@ namespace MdvGateway.Gateway.IpBans;
 /// </summary>
 internal sealed class RedisBanStore : IBanStore
 {
+    // Redis's own clock in Unix milliseconds, for the scripts below that need "now" (one clock for every node).
+    private const string ServerClock = """
+        local function now_ms()
+          local t = redis.call('TIME')
+          return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        end
+
+        """;
+
     // KEYS: strikes, offense. ARGV: window ms, threshold, unique member, forget-offenses ms, ladder ms...
     // The ladder lives here and only here: the n-th ban takes the n-th rung, the last rung repeats, and the offense
     // level is remembered for the ban plus ForgetOffensesAfter, so it resets only after that long without a ban.
-    private const string StrikeScript = """
-        local t = redis.call('TIME')
-        local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+    private const string StrikeScript = ServerClock + """
+        local now = now_ms()
         local window = tonumber(ARGV[1])
         redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
         redis.call('ZADD', KEYS[1], now, ARGV[3])
@@ -37,7 +45,7 @@ internal sealed class RedisBanStore : IBanStore
     // KEYS: data, expiry. ARGV: target, ban json, expiry score, channel, message, mode.
     // Mode 0 writes; 1 keeps a longer ban that already stands (returns 0); 2 replaces only a ban that still stands
     // (returns 0 when it was lifted or has expired, so a change racing a lift never brings the ban back).
-    private const string UpsertScript = """
+    private const string UpsertScript = ServerClock + """
         if ARGV[6] == '1' then
           local current = redis.call('ZSCORE', KEYS[2], ARGV[1])
           if current then
@@ -47,10 +55,7 @@ internal sealed class RedisBanStore : IBanStore
         elseif ARGV[6] == '2' then
           local current = redis.call('ZSCORE', KEYS[2], ARGV[1])
           if not current or redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
-          if current ~= 'inf' then
-            local t = redis.call('TIME')
-            if tonumber(current) <= tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) then return 0 end
-          end
+          if current ~= 'inf' and tonumber(current) <= now_ms() then return 0 end
         end
         redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
         redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
@@ -61,14 +66,13 @@ internal sealed class RedisBanStore : IBanStore
     // KEYS: offense. ARGV: end of the client's ban (Unix ms, '+inf' while permanent, '0' when it has just ended),
     // ForgetOffensesAfter in ms. The level is forgotten ForgetOffensesAfter after the ban ends, so when the end moves
     // (a change, a lift) its expiry moves with it; a client with no level has nothing to keep.
-    private const string RescheduleOffensesScript = """
+    private const string RescheduleOffensesScript = ServerClock + """
         if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
         if ARGV[1] == '+inf' then
           redis.call('PERSIST', KEYS[1])
           return 1
         end
-        local t = redis.call('TIME')
-        local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        local now = now_ms()
         redis.call('PEXPIRE', KEYS[1], math.max(tonumber(ARGV[1]) - now, 0) + tonumber(ARGV[2]))
         return 1
         """;
@@ -82,9 +86,8 @@ internal sealed class RedisBanStore : IBanStore
         """;
 
     // KEYS: data, expiry. Drops expired bans; returns the live ones.
-    private const string ActiveScript = """
-        local t = redis.call('TIME')
-        local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+    private const string ActiveScript = ServerClock + """
+        local now = now_ms()
         local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)
         for _, target in ipairs(expired) do redis.call('HDEL', KEYS[1], target) end
         redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
