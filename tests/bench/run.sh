@@ -208,9 +208,11 @@ redis_cmdstats() {
 gateway_metrics() {
   curl -fsS --max-time 5 "http://$HOST:$BENCH_ADMIN_PORT/metrics" >"$1" 2>/dev/null || : >"$1"
 }
-# gateway_metric_delta BEFORE AFTER REQUESTS: "decided_by_redis_per_request requests_per_redis_call" for the limited
-# policy: admitted decisions made by Redis (mdv_gateway_ratelimit_decisions_total, bench-high, allowed, redis) per
-# wrk response, and the mean of mdv_gateway_redis_batch_size (requests counted by one script call).
+# gateway_metric_delta BEFORE AFTER REQUESTS: "decided_by_redis_per_request requests_per_batch reserved_share
+# requests_per_call" for the limited policy: admitted decisions made by Redis (mdv_gateway_ratelimit_decisions_total,
+# bench-high, allowed, redis) per wrk response; the mean of mdv_gateway_redis_batch_size (requests counted by one
+# script call); permits reserved ahead minus those given back (mdv_gateway_ratelimit_reserved_permits_total) per wrk
+# response; and wrk responses per rate-limit call to Redis (the batch-size histogram's count).
 gateway_metric_delta() {
   awk -v n="$3" '
     function value(line) { sub(/^[^ ]+ /, "", line); sub(/ .*/, "", line); return line + 0 }
@@ -219,7 +221,14 @@ gateway_metric_delta() {
     }
     /^mdv_gateway_redis_batch_size_sum[{ ]/ { if (NR == FNR) s0 += value($0); else s1 += value($0) }
     /^mdv_gateway_redis_batch_size_count[{ ]/ { if (NR == FNR) c0 += value($0); else c1 += value($0) }
-    END { printf "%.3f %.2f\n", n ? (d1 - d0) / n : 0, (c1 - c0) ? (s1 - s0) / (c1 - c0) : 0 }
+    /^mdv_gateway_ratelimit_reserved_permits_total\{/ {
+      sign = /event="returned"/ ? -1 : 1
+      if (NR == FNR) r0 += sign * value($0); else r1 += sign * value($0)
+    }
+    END {
+      printf "%.3f %.2f %.3f %.1f\n", n ? (d1 - d0) / n : 0, (c1 - c0) ? (s1 - s0) / (c1 - c0) : 0,
+        n ? (r1 - r0) / n : 0, (c1 - c0) ? n / (c1 - c0) : 0
+    }
   ' "$1" "$2"
 }
 # redis_cmd_delta BEFORE AFTER REQUESTS: "total_per_request scripts_per_request breakdown" where breakdown is
@@ -645,7 +654,7 @@ for ((round = 1; round <= BENCH_ROUNDS; round++)); do
     R[$s,$round,rps]=$rps; R[$s,$round,p50]=$p50; R[$s,$round,p99]=$p99
     R[$s,$round,req]=$req; R[$s,$round,non2xx]=$non2xx; R[$s,$round,serr]=$serr
     read -r "R[$s,$round,rcmd]" "R[$s,$round,rscript]" "R[$s,$round,rmix]" < <(redis_cmd_delta "$RUN_DIR/.cmdstats0" "$RUN_DIR/.cmdstats1" "$req")
-    read -r "R[$s,$round,rdec]" "R[$s,$round,rbatch]" < <(gateway_metric_delta "$RUN_DIR/.metrics0" "$RUN_DIR/.metrics1" "$req")
+    read -r "R[$s,$round,rdec]" "R[$s,$round,rbatch]" "R[$s,$round,rres]" "R[$s,$round,rpercall]" < <(gateway_metric_delta "$RUN_DIR/.metrics0" "$RUN_DIR/.metrics1" "$req")
     # CPU in cores (CPU seconds / wall seconds); "other" = everything busy that is not one of the four.
     read -r "R[$s,$round,cwrk]" "R[$s,$round,cgw]" "R[$s,$round,cup]" "R[$s,$round,credis]" "R[$s,$round,cother]" "R[$s,$round,ctotal]" < <(
       awk -v wall="$wall" -v hz="$CLK_TCK" -v w="$(awk -v a="$cpu_w0" -v b="$cpu_w1" 'BEGIN{print b-a}')" \
@@ -694,7 +703,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", b ? a/b : 0}'; }
 
 declare -A M=()
 for s in "${SCENARIOS[@]}"; do
-  for f in rps p50 p99 rcmd rscript rdec rbatch cwrk cgw cup credis cother ctotal; do
+  for f in rps p50 p99 rcmd rscript rdec rbatch rres rpercall cwrk cgw cup credis cother ctotal; do
     mapfile -t vals < <(field_values "$s" "$f")
     M[$s,$f]="$(median "${vals[@]}")"
   done
@@ -868,8 +877,10 @@ REPORT="$BENCH_RESULTS_DIR/$TS.md"
   printf -- '- Redis commands per request (INFO commandstats, all clients of this Redis, commands run inside Lua scripts included; median): direct %.2f, plain %.2f, limited %.2f; of which script calls (EVAL/EVALSHA/FCALL) on limited: %.2f per request.\n' \
     "${M[direct,rcmd]}" "${M[plain,rcmd]}" "${M[limited,rcmd]}" "${M[limited,rscript]}"
   printf -- '- Redis commands per request on limited, round 1: %s.\n' "$(sed 's/=/ /g; s/,/, /g' <<<"${R[limited,1,rmix]}")"
-  printf -- '- Admissions decided by Redis per limited request (the gateway'"'"'s `mdv_gateway_ratelimit_decisions_total`, median): %.3f; requests counted per Redis call (`mdv_gateway_redis_batch_size`, mean, median over rounds): %.2f. All wrk connections are one client, so requests that arrive while that client'"'"'s call is in flight are counted together by the next call.\n' \
+  printf -- '- Admissions decided by Redis per limited request (the gateway'"'"'s `mdv_gateway_ratelimit_decisions_total`, median): %.3f; requests counted together by one script call (`mdv_gateway_redis_batch_size`, mean, median over rounds): %.2f. All wrk connections are one client, so requests that arrive while that client'"'"'s call is in flight are counted together by the next call.\n' \
     "${M[limited,rdec]}" "${M[limited,rbatch]}"
+  printf -- '- Admitted from a reserve (permits a call counted ahead, minus those given back, per limited request; `mdv_gateway_ratelimit_reserved_permits_total`, median): %.3f; limited requests per rate-limit call to Redis (median): %.1f. The client is far from its limit, so each call also counts up to 256 permits ahead, which this node hands out for up to 20 ms without a call (README, "How the limits behave").\n' \
+    "${M[limited,rres]}" "${M[limited,rpercall]}"
   echo
   echo "## Ban check"
   echo

@@ -18,6 +18,7 @@ internal sealed class GatewayMetrics
     private readonly Histogram<double> _redisDuration;
     private readonly Histogram<int> _redisBatchSize;
     private readonly Counter<long> _redisErrors;
+    private readonly Counter<long> _reservedPermits;
     private readonly Counter<long> _bansIssued;
     private readonly Counter<long> _banBlocked;
     private readonly Counter<long> _strikes;
@@ -43,6 +44,8 @@ internal sealed class GatewayMetrics
         _redisBatchSize = meter.CreateHistogram<int>("mdv.gateway.redis.batch_size", "{request}",
             "Requests counted by one rate-limit call to Redis (a client's requests that queued behind the call in flight are counted together).",
             advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256] });
+        _reservedPermits = meter.CreateCounter<long>("mdv.gateway.ratelimit.reserved_permits", "{permit}",
+            "Permits a busy partition far from its limit had counted in Redis ahead of its next requests (event=reserved), and unused ones given back (event=returned).");
         _redisErrors = meter.CreateCounter<long>("mdv.gateway.redis.errors", "{error}", "Redis calls on the request path that failed or timed out.");
         meter.CreateObservableGauge("mdv.gateway.redis.circuit_state", () => (int)_circuitState(), "{state}", "0 closed, 1 open, 2 half-open (the break is over; the next request probes Redis).");
         _strikes = meter.CreateCounter<long>("mdv.gateway.bans.strikes", "{strike}", "Rate-limit rejections counted as strikes towards a ban.");
@@ -108,6 +111,21 @@ internal sealed class GatewayMetrics
 
     /// <param name="requests">Requests of one partition counted by one script call.</param>
     public void RedisBatch(int requests) => _redisBatchSize.Record(requests);
+
+    /// <param name="reserved">Permits one call counted ahead for the requests that follow.</param>
+    /// <param name="returned">Unused permits of an earlier reserve that the call removed.</param>
+    public void ReservedPermits(int reserved, int returned)
+    {
+        if (reserved > 0)
+        {
+            _reservedPermits.Add(reserved, new KeyValuePair<string, object?>("event", "reserved"));
+        }
+
+        if (returned > 0)
+        {
+            _reservedPermits.Add(returned, new KeyValuePair<string, object?>("event", "returned"));
+        }
+    }
 
     /// <summary>Where the circuit-state gauge reads from: the breaker itself, so half-open shows when the break ends.</summary>
     public void ObserveCircuit(Func<CircuitState> state) => _circuitState = state;

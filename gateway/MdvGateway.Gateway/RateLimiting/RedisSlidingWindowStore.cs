@@ -34,6 +34,16 @@ namespace MdvGateway.Gateway.RateLimiting;
 /// each request's whole wait, queueing included; when a call fails, the requests queued behind it fail with it.
 /// </para>
 /// <para>
+/// A busy partition far from its limit also gets a reserve: its call counts permits ahead (see
+/// <see cref="Reservation"/>), which the requests that follow take here, without a call, for up to
+/// <see cref="ReserveFor"/>. Reserves are taken only while the window stays at or below half its limit, and what is
+/// not taken is given back, so they cost other nodes at most that many permits for that long; a partition in the upper
+/// half of its limit is counted request by request. The batch script keeps the keys <see cref="ReserveFor"/> longer
+/// than the library's, so they outlive every entry by a window; a lone request counted by the library's script sets
+/// the expiry a window after itself, which cuts that margin only for a partition that then stays silent a whole
+/// window.
+/// </para>
+/// <para>
 /// RedisRateLimiting does not say when a rejected client may retry, so on rejection (only) the oldest entry of the
 /// window is read to compute an exact <c>Retry-After</c> (the batch script returns it).
 /// </para>
@@ -46,30 +56,70 @@ internal sealed class RedisSlidingWindowStore : IRateLimitStore
     /// <summary>The most thread-pool turns a lane waits for requests to join before it sends a batch.</summary>
     private const int MaxGatherYields = 4;
 
+    /// <summary>The most permits one call reserves for the requests that will follow it (see <see cref="Reservation"/>).</summary>
+    internal const int MaxReserve = 256;
+
+    /// <summary>
+    /// How long reserved permits may be handed out. Their entries are scored this far in the future, so each stays in
+    /// the window at least a whole window after the request it admitted; 2% of the shortest window (one second).
+    /// </summary>
+    internal static readonly TimeSpan ReserveFor = TimeSpan.FromMilliseconds(20);
+
     /// <summary>
     /// KEYS: the window's sorted set and its statistics hash (RedisRateLimiting's names).
-    /// ARGV: permit limit, requests in the batch, now in Unix seconds (the entries' score), the score at and below
-    /// which entries have left the window (now minus the window), the expiry in Unix milliseconds, member prefix.
-    /// Returns { admitted, count before the batch, score of the oldest entry or -1 when all were admitted }.
+    /// ARGV: 1 permit limit, 2 requests in the batch, 3 now in Unix seconds (the entries' score), 4 the score at and
+    /// below which entries have left the window (now minus the window), 5 the expiry in Unix milliseconds, 6 member
+    /// prefix, 7 permits wanted in reserve, 8 the reserved entries' score (now plus <see cref="ReserveFor"/>),
+    /// 9 the prefix of an earlier reservation's unused entries to give back ('' for none), 10 and 11 the first and last
+    /// of their numbers.
+    /// Returns { admitted, count before the batch, score of the oldest entry or -1 when all were admitted, reserved,
+    /// given back }.
     /// </summary>
     /// <remarks>
+    /// <para>
     /// The node computes the numbers the library's script derives from now and the window, with the same arithmetic,
     /// and sends them as strings: Lua then formats no numbers and Redis parses each of them once.
+    /// </para>
+    /// <para>
+    /// Permits are reserved only when the whole batch is admitted and the window stays at or below half its limit
+    /// afterwards: a partition near its limit is counted one request at a time, as the library does.
+    /// </para>
     /// </remarks>
     internal const string BatchScript = """
+        local returned = 0
+        if ARGV[9] ~= '' then
+          local unused = {}
+          for i = tonumber(ARGV[10]), tonumber(ARGV[11]) do
+            unused[#unused + 1] = ARGV[9] .. i
+          end
+          returned = redis.call('zrem', KEYS[1], unpack(unused))
+          if returned > 0 then
+            redis.call('hincrby', KEYS[2], 'total_successful', -returned)
+          end
+        end
         redis.call('zremrangebyscore', KEYS[1], '-inf', ARGV[4])
         local count = redis.call('zcard', KEYS[1])
+        local limit = tonumber(ARGV[1])
         local requested = tonumber(ARGV[2])
-        local admitted = math.max(0, math.min(requested, tonumber(ARGV[1]) - count))
-        if admitted > 0 then
+        local admitted = math.max(0, math.min(requested, limit - count))
+        local reserved = 0
+        if admitted == requested then
+          reserved = math.max(0, math.min(tonumber(ARGV[7]), math.floor(limit / 2) - count - admitted))
+        end
+        if admitted + reserved > 0 then
           local entries = {}
           local score, prefix = ARGV[3], ARGV[6]
           for i = 1, admitted do
             entries[2 * i - 1] = score
             entries[2 * i] = prefix .. i
           end
+          score = ARGV[8]
+          for i = admitted + 1, admitted + reserved do
+            entries[2 * i - 1] = score
+            entries[2 * i] = prefix .. i
+          end
           redis.call('zadd', KEYS[1], unpack(entries))
-          redis.call('hincrby', KEYS[2], 'total_successful', admitted)
+          redis.call('hincrby', KEYS[2], 'total_successful', admitted + reserved)
         end
         redis.call('pexpireat', KEYS[1], ARGV[5])
         local oldest = '-1'
@@ -81,7 +131,7 @@ internal sealed class RedisSlidingWindowStore : IRateLimitStore
           end
         end
         redis.call('pexpireat', KEYS[2], ARGV[5])
-        return { admitted, count, oldest }
+        return { admitted, count, oldest, reserved, returned }
         """;
 
     /// <summary>How long a request may have queued before its deadline is enforced here rather than by the client.</summary>
@@ -98,7 +148,7 @@ internal sealed class RedisSlidingWindowStore : IRateLimitStore
     private long _calls;
 
     /// <param name="connection">The request path's Redis connection.</param>
-    /// <param name="time">The clock that timestamps window entries.</param>
+    /// <param name="time">The clock that timestamps window entries and times reserves.</param>
     /// <param name="metrics">Where batch sizes are recorded.</param>
     /// <param name="redis">Its <c>TimeoutMs</c> is the longest a request waits on Redis, queueing included.</param>
     public RedisSlidingWindowStore(RedisConnection connection, TimeProvider time, GatewayMetrics metrics, GatewayRedisConfiguration redis)
@@ -109,12 +159,15 @@ internal sealed class RedisSlidingWindowStore : IRateLimitStore
         _timeout = TimeSpan.FromMilliseconds(redis.TimeoutMs);
     }
 
-    /// <summary>Partitions with a request queued or in flight on this node (zero when idle: nothing is kept).</summary>
+    /// <summary>
+    /// Partitions with a request queued or in flight on this node, or reserved permits not yet used (zero when idle:
+    /// nothing is kept).
+    /// </summary>
     internal int ActivePartitions => _lanes.Count;
 
     public Task<LimitOutcome> AcquireAsync(string partition, RateLimit limit)
     {
-        var waiter = new Waiter(limit);
+        Waiter? waiter = null;
         while (true)
         {
             var lane = _lanes.GetOrAdd(partition, static p => new Lane(p));
@@ -127,6 +180,14 @@ internal sealed class RedisSlidingWindowStore : IRateLimitStore
                     continue;
                 }
 
+                // Nobody queued ahead, and a permit counted in Redis by this node's last call is still unused: no call.
+                if (lane.Pending.Count == 0 && lane.Reserved is { } reserved && reserved.TryTake(limit, _time.GetTimestamp(), out var remaining))
+                {
+                    lane.TakenSinceCut++;
+                    return Task.FromResult(LimitOutcome.Admitted(limit, remaining));
+                }
+
+                waiter ??= new Waiter(limit);
                 lane.Pending.Add(waiter);
                 startFlush = !lane.Flushing;
                 lane.Flushing = true;
@@ -145,24 +206,26 @@ internal sealed class RedisSlidingWindowStore : IRateLimitStore
     {
         var batch = new List<Waiter>();
         var expired = new List<Waiter>();
+        var queuedBehindCall = false;
         while (true)
         {
             batch.Clear();
             expired.Clear();
             await GatherAsync(lane);
-            if (TryRetire(lane))
-            {
-                return;
-            }
-
+            Reservation? giveBack;
+            int reserve;
+            long cutAt;
             lock (lane)
             {
-                // Never empty here: the request that started this flush, or those TryRetire found, are still queued
-                // (only this loop takes requests out of the lane).
-                //
+                cutAt = _time.GetTimestamp();
+                if (TryFinish(lane, cutAt))
+                {
+                    return;
+                }
+
                 // One limit per call: after a reload, requests of the same partition may carry the old and the new one.
                 // A request that has already waited Redis:TimeoutMs behind the call in flight is not sent at all.
-                var limit = lane.Pending[0].Limit;
+                var limit = lane.Pending.Count > 0 ? lane.Pending[0].Limit : null;
                 lane.Pending.RemoveAll(w =>
                 {
                     if (Stopwatch.GetElapsedTime(w.EnqueuedAt) >= _timeout)
@@ -179,6 +242,13 @@ internal sealed class RedisSlidingWindowStore : IRateLimitStore
 
                     return false;
                 });
+
+                // This call replaces whatever this node still holds in reserve, and gives back what is unused of it.
+                giveBack = lane.Reserved is { Unused: > 0 } held ? held : null;
+                lane.Reserved = null;
+                reserve = batch.Count == 0 ? 0 : PermitsToReserve(lane, cutAt, batch.Count, queuedBehindCall);
+                lane.LastCutAt = cutAt;
+                lane.TakenSinceCut = 0;
             }
 
             foreach (var waiter in expired)
@@ -186,19 +256,27 @@ internal sealed class RedisSlidingWindowStore : IRateLimitStore
                 waiter.TrySetException(new TimeoutException($"Waited Redis:TimeoutMs ({_timeout.TotalMilliseconds:0} ms) behind the call in flight for the same client"));
             }
 
-            if (batch.Count == 0)
+            if (batch.Count == 0 && giveBack is null)
             {
                 continue;
             }
+
+            queuedBehindCall = true;
 
             try
             {
                 // Redis:TimeoutMs bounds a request's whole wait on Redis, the time it queued behind the call in flight
                 // included. The client times a call out TimeoutMs after sending it; a batch whose oldest request has
                 // queued gets only what is left of that request's time.
-                var waited = Stopwatch.GetElapsedTime(batch[0].EnqueuedAt);
-                _metrics.RedisBatch(batch.Count);
-                var call = batch.Count == 1 ? SetOneAsync(lane.Partition, batch[0]) : AcquireBatchAsync(lane.Partition, batch);
+                var waited = batch.Count == 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(batch[0].EnqueuedAt);
+                if (batch.Count > 0)
+                {
+                    _metrics.RedisBatch(batch.Count);
+                }
+
+                var call = batch.Count == 1 && reserve == 0 && giveBack is null
+                    ? SetOneAsync(lane.Partition, batch[0])
+                    : AcquireBatchAsync(lane, batch, reserve, giveBack, cutAt);
                 if (waited > QueuedThreshold)
                 {
                     await WithDeadlineAsync(call, _timeout - waited);
@@ -212,6 +290,8 @@ internal sealed class RedisSlidingWindowStore : IRateLimitStore
             {
                 // Redis just failed to answer for this partition. The requests queued behind the call fail with it
                 // rather than each waiting a whole timeout of their own; the caller applies WhenStoreUnavailable.
+                // Permits it may have reserved or failed to give back stay counted until they leave the window:
+                // the partition may admit fewer for a while, never more.
                 List<Waiter> behind;
                 lock (lane)
                 {
@@ -230,6 +310,24 @@ internal sealed class RedisSlidingWindowStore : IRateLimitStore
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// How many permits the call about to be cut should reserve. None for a partition that is not busy, whose requests
+    /// neither queued behind its previous call nor came within <see cref="ReserveFor"/> of it: an occasional client
+    /// pays nothing for permits it would not use. Otherwise twice what the partition took since that call, so a steady
+    /// client's reserve grows until it covers about one <see cref="ReserveFor"/> and shrinks when the client slows.
+    /// Called under the lane's lock.
+    /// </summary>
+    private int PermitsToReserve(Lane lane, long cutAt, int batch, bool queuedBehindCall)
+    {
+        var busy = queuedBehindCall || (lane.LastCutAt != 0 && _time.GetElapsedTime(lane.LastCutAt, cutAt) <= ReserveFor);
+        if (!busy)
+        {
+            return 0;
+        }
+
+        return (int)Math.Min(MaxReserve, 2L * (lane.TakenSinceCut + batch));
     }
 
     /// <summary>
@@ -254,21 +352,56 @@ internal sealed class RedisSlidingWindowStore : IRateLimitStore
         }
     }
 
-    /// <summary>Takes an idle lane out of the table (nothing queued, nothing in flight); false if requests wait.</summary>
-    private bool TryRetire(Lane lane)
+    /// <summary>
+    /// Ends the flush when nothing waits: the lane leaves the table unless this node still holds unused permits for it,
+    /// which the timer set when they were reserved gives back (see <see cref="GiveBackWhenExpiredAsync"/>). False when
+    /// requests wait, or when an expired reserve has permits left to give back. Called under the lane's lock.
+    /// </summary>
+    private bool TryFinish(Lane lane, long now)
     {
-        lock (lane)
+        if (lane.Pending.Count > 0 || (lane.Reserved is { Unused: > 0 } held && held.HasExpired(now)))
         {
-            if (lane.Pending.Count > 0)
-            {
-                return false;
-            }
+            return false;
+        }
 
-            lane.Flushing = false;
-            lane.Retired = true;
-            _lanes.TryRemove(new KeyValuePair<string, Lane>(lane.Partition, lane));
+        lane.Flushing = false;
+        if (lane.Reserved is { Unused: > 0 })
+        {
             return true;
         }
+
+        lane.Reserved = null;
+        lane.Retired = true;
+        _lanes.TryRemove(new KeyValuePair<string, Lane>(lane.Partition, lane));
+        return true;
+    }
+
+    /// <summary>
+    /// Gives back what is left of <paramref name="reserved"/> once it can no longer be used, unless a call has already
+    /// replaced it. Without this a client that stopped would keep its unused permits counted for a whole window.
+    /// </summary>
+    private async Task GiveBackWhenExpiredAsync(Lane lane, Reservation reserved)
+    {
+        await Task.Delay(ReserveFor + TimeSpan.FromMilliseconds(1), _time);
+        lock (lane)
+        {
+            // A flush in progress gives it back itself when it next finds nothing to send (TryFinish).
+            if (lane.Reserved != reserved || lane.Flushing || lane.Retired)
+            {
+                return;
+            }
+
+            if (!TryFinish(lane, _time.GetTimestamp()))
+            {
+                lane.Flushing = true;
+            }
+            else
+            {
+                return;
+            }
+        }
+
+        _ = FlushAsync(lane);
     }
 
     private static async Task WithDeadlineAsync(Task call, TimeSpan deadline)
@@ -314,13 +447,15 @@ internal sealed class RedisSlidingWindowStore : IRateLimitStore
         return LimitOutcome.Rejected(limit, retryAfter);
     }
 
-    private async Task AcquireBatchAsync(string partition, List<Waiter> batch)
+    private async Task AcquireBatchAsync(Lane lane, List<Waiter> batch, int reserve, Reservation? giveBack, long cutAt)
     {
         var database = _connection.GetConnected().GetDatabase();
-        var limit = batch[0].Limit;
+        var limit = batch.Count > 0 ? batch[0].Limit : giveBack!.Limit;
         var nowSeconds = _time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0;
         var windowSeconds = limit.Window.TotalSeconds;
-        var window = RedisKeys.SlidingWindowSet(partition);
+        var reserveSeconds = ReserveFor.TotalSeconds;
+        var window = RedisKeys.SlidingWindowSet(lane.Partition);
+        var prefix = NextMemberPrefix();
         RedisKey[] keys = [window, window + ":stats"];
         RedisValue[] values =
         [
@@ -328,23 +463,70 @@ internal sealed class RedisSlidingWindowStore : IRateLimitStore
             batch.Count,
             nowSeconds,
             nowSeconds - windowSeconds,
-            (long)Math.Floor(((nowSeconds + windowSeconds) * 1000) + 1),
-            NextMemberPrefix(),
+
+            // Reserved entries are scored up to ReserveFor ahead: the keys outlive them by a window too.
+            (long)Math.Floor(((nowSeconds + windowSeconds + reserveSeconds) * 1000) + 1),
+            prefix,
+            reserve,
+            nowSeconds + reserveSeconds,
+            giveBack?.Prefix ?? string.Empty,
+            giveBack?.Next ?? 0,
+            giveBack?.Last ?? 0,
         ];
 
         var result = (RedisResult[])(await database.ScriptEvaluateAsync(BatchScript, keys, values))!;
         var admitted = (int)result[0];
         var countBefore = (long)result[1];
         var oldest = double.Parse((string)result[2]!, NumberStyles.Float, CultureInfo.InvariantCulture);
+        var reserved = (int)result[3];
+        var returned = (int)result[4];
         var retryAfter = oldest < 0
             ? TimeSpan.Zero
             : TimeSpan.FromSeconds(Math.Clamp(oldest + windowSeconds - nowSeconds, 0, windowSeconds));
+        _metrics.ReservedPermits(reserved, returned);
+
+        Waiter[]? queued = null;
+        long[]? queuedRemaining = null;
+        if (reserved > 0)
+        {
+            // Installed before the batch's requests resume, so the requests that follow them find it. Its entries are
+            // numbered after the batch's, and whoever takes one is told what is left once the batch and it are counted.
+            // The requests that queued while this call was in flight take theirs first, in arrival order.
+            var reservation = new Reservation(limit, prefix, admitted + 1, admitted + reserved,
+                limit.PermitLimit - countBefore - admitted, cutAt + (long)(ReserveFor.TotalSeconds * _time.TimestampFrequency));
+            lock (lane)
+            {
+                lane.Reserved = reservation;
+                var now = _time.GetTimestamp();
+                var taken = 0;
+                Span<long> remaining = stackalloc long[Math.Min(lane.Pending.Count, reserved)];
+                while (taken < remaining.Length && reservation.TryTake(lane.Pending[taken].Limit, now, out remaining[taken]))
+                {
+                    taken++;
+                }
+
+                if (taken > 0)
+                {
+                    queued = [.. lane.Pending.GetRange(0, taken)];
+                    queuedRemaining = remaining[..taken].ToArray();
+                    lane.Pending.RemoveRange(0, taken);
+                    lane.TakenSinceCut += taken;
+                }
+            }
+
+            _ = GiveBackWhenExpiredAsync(lane, reservation);
+        }
 
         for (var i = 0; i < batch.Count; i++)
         {
             batch[i].TrySetResult(i < admitted
                 ? LimitOutcome.Admitted(limit, Math.Max(0, limit.PermitLimit - countBefore - i - 1))
                 : LimitOutcome.Rejected(limit, retryAfter));
+        }
+
+        for (var i = 0; queued is not null && i < queued.Length; i++)
+        {
+            queued[i].TrySetResult(LimitOutcome.Admitted(limit, queuedRemaining![i]));
         }
     }
 
@@ -393,6 +575,59 @@ internal sealed class RedisSlidingWindowStore : IRateLimitStore
         public bool Flushing { get; set; }
 
         public bool Retired { get; set; }
+
+        /// <summary>Permits this node's last call counted ahead in Redis for the requests that follow; null when none.</summary>
+        public Reservation? Reserved { get; set; }
+
+        /// <summary>When the last call was cut (the store's <see cref="TimeProvider.GetTimestamp"/>); zero before the first.</summary>
+        public long LastCutAt { get; set; }
+
+        /// <summary>Requests admitted from <see cref="Reserved"/> since the last call was cut.</summary>
+        public int TakenSinceCut { get; set; }
+    }
+
+    /// <summary>
+    /// Permits one call counted in Redis beyond its batch (entries <see cref="Prefix"/><c>Next</c> to
+    /// <see cref="Prefix"/><see cref="Last"/>, scored <see cref="ReserveFor"/> ahead), which this node hands to the
+    /// requests that follow without a call of their own until they run out or <see cref="ReserveFor"/> has passed.
+    /// Guarded by the lane's lock.
+    /// </summary>
+    /// <remarks>
+    /// Each entry is scored no earlier than the request that takes it, so it stays in the window at least a whole window
+    /// after that request: the partition never admits more than its limit. What is not taken is given back (removed)
+    /// by the next call or by the timer; until then the partition may admit that many fewer.
+    /// </remarks>
+    private sealed class Reservation(RateLimit limit, string prefix, int first, int last, long remainingBefore, long usableUntil)
+    {
+        public RateLimit Limit { get; } = limit;
+
+        public string Prefix { get; } = prefix;
+
+        /// <summary>The number of the next entry to hand out.</summary>
+        public int First { get; } = first;
+
+        public int Next { get; private set; } = first;
+
+        public int Last { get; } = last;
+
+        public int Unused => Last - Next + 1;
+
+        public bool HasExpired(long now) => now >= usableUntil;
+
+        public bool TryTake(RateLimit limit, long now, out long remaining)
+        {
+            remaining = 0;
+            if (Next > Last || now >= usableUntil || limit != Limit)
+            {
+                return false;
+            }
+
+            // What the partition has left once this request is counted, as if each reserved permit were still free
+            // until taken: the same count a call of its own at the time of the reservation would have reported.
+            remaining = Math.Max(0, remainingBefore - (Next - First) - 1);
+            Next++;
+            return true;
+        }
     }
 
     /// <remarks>

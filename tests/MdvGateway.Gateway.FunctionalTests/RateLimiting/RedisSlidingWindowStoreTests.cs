@@ -7,6 +7,7 @@ using MdvGateway.Gateway.RateLimiting;
 using MdvGateway.Gateway.Redis;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 using StackExchange.Redis;
 
 namespace MdvGateway.Gateway.FunctionalTests.RateLimiting;
@@ -48,12 +49,13 @@ public sealed class RedisSlidingWindowStoreTests
         Assert.Equal(20, (long)stats.Single(e => e.Name == "total_successful").Value);
         Assert.Equal(30, (long)stats.Single(e => e.Name == "total_failed").Value);
 
-        // Both keys expire a window after the last call, as the library's script sets them.
+        // Both keys expire a window after the last call, as the library's script sets them, plus how far ahead a reserve
+        // is scored: the keys outlive every entry by a window.
         foreach (var key in new[] { RedisKeys.SlidingWindowSet("p1"), RedisKeys.SlidingWindowSet("p1") + ":stats" })
         {
             var ttl = await database.KeyTimeToLiveAsync(key);
             Assert.NotNull(ttl);
-            Assert.InRange(ttl.Value, TimeSpan.FromSeconds(25), TimeSpan.FromSeconds(30.01));
+            Assert.InRange(ttl.Value, TimeSpan.FromSeconds(25), TimeSpan.FromSeconds(30.01) + RedisSlidingWindowStore.ReserveFor);
         }
         Assert.True(await Eventually.TrueAsync(() => Task.FromResult(store.Store.ActivePartitions == 0)), "an idle partition keeps no state");
     }
@@ -88,14 +90,16 @@ public sealed class RedisSlidingWindowStoreTests
     {
         await using var redis = await PrivateRedisServer.StartAsync();
         await using var store = await StoreUnderTest.StartAsync(redis.Endpoint);
-        var limit = new RateLimit("default", 1000, TimeSpan.FromMinutes(1));
+        // 500 leaves no room for a reserve (the second call takes the window past half of it), so every request is
+        // counted by a call.
+        var limit = new RateLimit("default", 500, TimeSpan.FromMinutes(1));
         var requests = RedisSlidingWindowStore.MaxBatch + 44;
 
         var outcomes = await store.WhileFrozenAsync(redis, requests, _ => store.Store.AcquireAsync("p3", limit));
 
         Assert.Equal([1, RedisSlidingWindowStore.MaxBatch, 43], store.BatchSizes);
         Assert.All(outcomes, o => Assert.True(o.Acquired));
-        Assert.Equal(Enumerable.Range(0, requests).Select(i => 999L - i), outcomes.Select(o => o.Remaining));
+        Assert.Equal(Enumerable.Range(0, requests).Select(i => 499L - i), outcomes.Select(o => o.Remaining));
     }
 
     [Fact]
@@ -170,6 +174,93 @@ public sealed class RedisSlidingWindowStoreTests
         Assert.Equal([1, 2, 3], store.BatchSizes);
         Assert.Equal([true, true, false, false, false, true], outcomes.Select(o => o.Acquired));
         Assert.Equal([before, before, after, after, after, before], outcomes.Select(o => o.Limit));
+    }
+
+    [Fact]
+    public async Task ABusyPartitionFarFromItsLimit_TakesTheNextPermitsFromAReserve_WithoutACall()
+    {
+        await using var redis = await PrivateRedisServer.StartAsync();
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var store = await StoreUnderTest.StartAsync(redis.Endpoint, time: clock);
+        var limit = new RateLimit("default", 1000, TimeSpan.FromMinutes(1));
+        var key = RedisKeys.SlidingWindowSet("p9");
+
+        // The first goes alone; the 29 that queued behind it show the partition is busy, so their call also counts
+        // twice as many permits ahead (58), scored ReserveFor after the call.
+        var outcomes = await store.WhileFrozenAsync(redis, 30, _ => store.Store.AcquireAsync("p9", limit));
+
+        Assert.Equal([1, 29], store.BatchSizes);
+        Assert.Equal(Enumerable.Range(0, 30).Select(i => 999L - i), outcomes.Select(o => o.Remaining));
+        await using var check = await redis.ConnectAsync();
+        var database = check.GetDatabase();
+        var scores = (await database.SortedSetRangeByRankWithScoresAsync(key)).GroupBy(e => e.Score).ToDictionary(g => g.Key, g => g.Count());
+        Assert.Equal(88, scores.Values.Sum());
+        var batchScore = Assert.Single(scores, s => s.Value == 29).Key;
+        var reserveScore = Assert.Single(scores, s => s.Value == 58).Key;
+        Assert.Equal(RedisSlidingWindowStore.ReserveFor.TotalSeconds, reserveScore - batchScore, 6);
+
+        // The next ten are answered at once from the reserve, in order, with what the window has left after each.
+        for (var i = 0; i < 10; i++)
+        {
+            var taken = store.Store.AcquireAsync("p9", limit);
+            Assert.True(taken.IsCompletedSuccessfully, $"request {i} should not wait for Redis");
+            Assert.Equal(969 - i, (await taken).Remaining);
+        }
+
+        Assert.Equal([1, 29], store.BatchSizes);
+
+        // Once ReserveFor has passed the reserve is no longer used: the next request goes to Redis, and its call gives
+        // back the 48 permits nobody took (before the timer would, a millisecond later). By then the partition is no
+        // longer busy, so that call reserves nothing: the window holds exactly the 41 admitted requests.
+        clock.Advance(RedisSlidingWindowStore.ReserveFor + TimeSpan.FromMilliseconds(0.5));
+        var late = store.Store.AcquireAsync("p9", limit);
+        Assert.False(late.IsCompleted, "an expired reserve must not admit");
+        Assert.Equal(959, (await late.WaitAsync(TimeSpan.FromSeconds(30))).Remaining);
+        Assert.Equal(41, await database.SortedSetLengthAsync(key));
+        Assert.Equal(41, (long)await database.HashGetAsync(key + ":stats", "total_successful"));
+    }
+
+    [Fact]
+    public async Task AReserveNobodyUses_IsGivenBack_WhenItExpires()
+    {
+        await using var redis = await PrivateRedisServer.StartAsync();
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var store = await StoreUnderTest.StartAsync(redis.Endpoint, time: clock);
+        var limit = new RateLimit("default", 1000, TimeSpan.FromMinutes(1));
+        var key = RedisKeys.SlidingWindowSet("p10");
+
+        await store.WhileFrozenAsync(redis, 30, _ => store.Store.AcquireAsync("p10", limit));
+        await using var check = await redis.ConnectAsync();
+        var database = check.GetDatabase();
+        Assert.Equal(88, await database.SortedSetLengthAsync(key));
+        Assert.Equal(1, store.Store.ActivePartitions);
+
+        // No request comes: the timer set with the reserve gives it back, and the partition leaves no state here.
+        clock.Advance(RedisSlidingWindowStore.ReserveFor + TimeSpan.FromMilliseconds(1));
+        Assert.True(await Eventually.TrueAsync(async () => await database.SortedSetLengthAsync(key) == 30), "the unused reserve was not given back");
+        Assert.Equal(30, (long)await database.HashGetAsync(key + ":stats", "total_successful"));
+        Assert.True(await Eventually.TrueAsync(() => Task.FromResult(store.Store.ActivePartitions == 0)), "an idle partition keeps no state");
+    }
+
+    [Fact]
+    public async Task AReserve_NeverTakesTheWindowPastHalfItsLimit()
+    {
+        await using var redis = await PrivateRedisServer.StartAsync();
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var store = await StoreUnderTest.StartAsync(redis.Endpoint, time: clock);
+        var limit = new RateLimit("default", 100, TimeSpan.FromMinutes(1));
+        await using var check = await redis.ConnectAsync();
+        var database = check.GetDatabase();
+
+        // 1 + 20 admitted leave room for 29 of the 42 wanted; 1 + 60 leave none.
+        await store.WhileFrozenAsync(redis, 21, _ => store.Store.AcquireAsync("p11", limit));
+        Assert.Equal(50, await database.SortedSetLengthAsync(RedisKeys.SlidingWindowSet("p11")));
+
+        await store.WhileFrozenAsync(redis, 61, _ => store.Store.AcquireAsync("p12", limit));
+        Assert.Equal(61, await database.SortedSetLengthAsync(RedisKeys.SlidingWindowSet("p12")));
+        var next = store.Store.AcquireAsync("p12", limit);
+        Assert.False(next.IsCompleted, "without a reserve, the next request waits for its own call");
+        Assert.Equal(38, (await next.WaitAsync(TimeSpan.FromSeconds(30))).Remaining);
     }
 
     [Fact]
@@ -299,12 +390,12 @@ public sealed class RedisSlidingWindowStoreTests
         private readonly MeterListener _listener;
         private readonly ConcurrentQueue<int> _batchSizes = new();
 
-        private StoreUnderTest(ServiceProvider services, RedisConnection connection, int requestTimeoutMs)
+        private StoreUnderTest(ServiceProvider services, RedisConnection connection, int requestTimeoutMs, TimeProvider time)
         {
             _services = services;
             _connection = connection;
             var meterFactory = services.GetRequiredService<IMeterFactory>();
-            Store = new RedisSlidingWindowStore(connection, TimeProvider.System, new GatewayMetrics(meterFactory), new GatewayRedisConfiguration("unused", requestTimeoutMs));
+            Store = new RedisSlidingWindowStore(connection, time, new GatewayMetrics(meterFactory), new GatewayRedisConfiguration("unused", requestTimeoutMs));
             _listener = new MeterListener
             {
                 InstrumentPublished = (instrument, listener) =>
@@ -327,13 +418,14 @@ public sealed class RedisSlidingWindowStoreTests
         /// <param name="endpoint">The Redis server.</param>
         /// <param name="timeoutMs">The client's command timeout.</param>
         /// <param name="requestTimeoutMs">The store's bound on a request's whole wait (in production the same value).</param>
-        public static async Task<StoreUnderTest> StartAsync(string endpoint, int timeoutMs = 5000, int? requestTimeoutMs = null)
+        /// <param name="time">The store's clock (the system's by default).</param>
+        public static async Task<StoreUnderTest> StartAsync(string endpoint, int timeoutMs = 5000, int? requestTimeoutMs = null, TimeProvider? time = null)
         {
             var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
             var connection = new RedisConnection(new GatewayRedisConfiguration(endpoint, timeoutMs), NullLogger<RedisConnection>.Instance);
             var multiplexer = await connection.GetAsync();
             Assert.True(multiplexer.IsConnected, $"could not connect to {endpoint}");
-            return new StoreUnderTest(services, connection, requestTimeoutMs ?? timeoutMs);
+            return new StoreUnderTest(services, connection, requestTimeoutMs ?? timeoutMs, time ?? TimeProvider.System);
         }
 
         /// <summary>
