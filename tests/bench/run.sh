@@ -232,7 +232,7 @@ gateway_metric_delta() {
   ' "$1" "$2"
 }
 # redis_cmd_delta BEFORE AFTER REQUESTS: "total_per_request scripts_per_request breakdown" where breakdown is
-# e.g. "evalsha=1.00,zadd=1.00" (commands seen at least once per 100 requests, most frequent first).
+# e.g. "evalsha=0.0040,zadd=0.0040" (commands seen at least once per 10,000 requests, most frequent first).
 redis_cmd_delta() {
   awk -v n="$3" '
     NR == FNR { before[$1] = $2; next }
@@ -247,8 +247,8 @@ redis_cmd_delta() {
       while (1) {
         best = ""; bv = 0
         for (c in delta) if (delta[c] > bv) { best = c; bv = delta[c] }
-        if (best == "" || !n || bv / n < 0.01) break
-        list = list (list == "" ? "" : ",") sprintf("%s=%.2f", best, bv / n)
+        if (best == "" || !n || bv / n < 0.0001) break
+        list = list (list == "" ? "" : ",") sprintf("%s=%.4f", best, bv / n)
         delete delta[best]
       }
       if (list == "") list = "-"
