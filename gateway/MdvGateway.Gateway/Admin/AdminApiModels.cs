@@ -55,6 +55,6 @@ internal sealed record OffenderList(IReadOnlyList<Offender> Items);
 
 internal sealed record PolicyList(string? DefaultPolicy, string WhenStoreUnavailable, IReadOnlyList<PolicyView> Policies);
 
-internal sealed record PolicyView(string Name, string Mode, string PartitionBy, IReadOnlyList<LimitView> Limits);
+internal sealed record PolicyView(string Name, string Mode, string PartitionBy, bool ReserveAhead, IReadOnlyList<LimitView> Limits);
 
 internal sealed record LimitView(string Name, int PermitLimit, long WindowSeconds);

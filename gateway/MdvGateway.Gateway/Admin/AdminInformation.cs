@@ -47,6 +47,7 @@ internal sealed class AdminInformation
                 p.Name,
                 p.Mode.ToString(),
                 p.PartitionBy.ToString(),
+                p.Limits.All(l => l.ReserveAhead),
                 [.. p.Limits.Select(l => new LimitView(l.Name, l.PermitLimit, l.WindowSeconds))]))
             .ToList();
         return BanAdministration.WriteJsonAsync(

@@ -26,8 +26,11 @@ internal sealed class RateLimitPolicy
     public string PolicyHeaderValue { get; }
 }
 
-/// <summary>One limit of a policy: <see cref="PermitLimit"/> requests per sliding <see cref="Window"/>.</summary>
-internal sealed record RateLimit(string Name, int PermitLimit, TimeSpan Window)
+/// <summary>
+/// One limit of a policy: <see cref="PermitLimit"/> requests per sliding <see cref="Window"/>. With
+/// <see cref="ReserveAhead"/> a node may count permits ahead for a busy client (its policy's <c>ReserveAhead</c>).
+/// </summary>
+internal sealed record RateLimit(string Name, int PermitLimit, TimeSpan Window, bool ReserveAhead = true)
 {
     /// <summary>The window in whole seconds, rounded up, as the headers state it.</summary>
     public long WindowSeconds => (long)Math.Ceiling(Window.TotalSeconds);

@@ -51,8 +51,8 @@ internal sealed class RateLimitPolicySet
             }
 
             var limits = policy.Limits is { Count: > 0 }
-                ? policy.Limits.Select(l => new RateLimit(l.Name ?? RateLimitingOptionsValidator.DefaultLimitName(name, l.Window), l.PermitLimit, l.Window))
-                : [new RateLimit(name, policy.PermitLimit!.Value, policy.Window!.Value)];
+                ? policy.Limits.Select(l => new RateLimit(l.Name ?? RateLimitingOptionsValidator.DefaultLimitName(name, l.Window), l.PermitLimit, l.Window, policy.ReserveAhead))
+                : [new RateLimit(name, policy.PermitLimit!.Value, policy.Window!.Value, policy.ReserveAhead)];
             policies[name] = new RateLimitPolicy(name, [.. limits], partitionBy, policy.Mode);
         }
 

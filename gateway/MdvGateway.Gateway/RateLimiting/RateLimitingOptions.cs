@@ -42,6 +42,13 @@ public sealed class RateLimitPolicyOptions
 
     /// <summary><c>Enforce</c> (default) rejects; <c>Shadow</c> counts and reports but never rejects.</summary>
     public RateLimitMode Mode { get; set; } = RateLimitMode.Enforce;
+
+    /// <summary>
+    /// Whether a node may count permits ahead for a busy client while the window is at or below half its limit, and
+    /// admit the client's next requests from them for up to 20 ms without a Redis call (default <c>true</c>).
+    /// <c>false</c> counts every request by a call, at the price of about one Redis call per request under load.
+    /// </summary>
+    public bool ReserveAhead { get; set; } = true;
 }
 
 /// <summary>One limit inside a policy's <c>Limits</c> list.</summary>

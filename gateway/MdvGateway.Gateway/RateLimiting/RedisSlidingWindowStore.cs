@@ -246,7 +246,7 @@ internal sealed class RedisSlidingWindowStore : IRateLimitStore
                 // This call replaces whatever this node still holds in reserve, and gives back what is unused of it.
                 giveBack = lane.Reserved is { Unused: > 0 } held ? held : null;
                 lane.Reserved = null;
-                reserve = batch.Count == 0 ? 0 : PermitsToReserve(lane, cutAt, batch.Count, queuedBehindCall);
+                reserve = batch.Count == 0 || !limit!.ReserveAhead ? 0 : PermitsToReserve(lane, cutAt, batch.Count, queuedBehindCall);
                 lane.LastCutAt = cutAt;
                 lane.TakenSinceCut = 0;
             }

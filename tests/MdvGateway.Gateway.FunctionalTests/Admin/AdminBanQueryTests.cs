@@ -242,7 +242,8 @@ public sealed class AdminBanQueryTests(UpstreamFixture fixture) : IClassFixture<
             .Set("RateLimiting:Policies:burst:Limits:0:Window", "00:00:01")
             .Set("RateLimiting:Policies:burst:Limits:1:Name", "hourly")
             .Set("RateLimiting:Policies:burst:Limits:1:PermitLimit", "1000")
-            .Set("RateLimiting:Policies:burst:Limits:1:Window", "01:00:00");
+            .Set("RateLimiting:Policies:burst:Limits:1:Window", "01:00:00")
+            .Set("RateLimiting:Policies:burst:ReserveAhead", "false");
         await using var gateway = await AdminGateway.StartAsync(config.Values);
         using var admin = new AdminApi(gateway, AdminKeys.ConfigReader);
 
@@ -258,6 +259,8 @@ public sealed class AdminBanQueryTests(UpstreamFixture fixture) : IClassFixture<
         Assert.Equal("Header:X-Partner", policies["partner"].GetProperty("partitionBy").GetString());
         Assert.Equal("Enforce", policies["per-ip"].GetProperty("mode").GetString());
         Assert.Equal("ClientIp", policies["per-ip"].GetProperty("partitionBy").GetString());
+        Assert.True(policies["per-ip"].GetProperty("reserveAhead").GetBoolean());
+        Assert.False(policies["burst"].GetProperty("reserveAhead").GetBoolean());
         var burst = policies["burst"].GetProperty("limits").EnumerateArray().ToList();
         Assert.Equal([10, 1000], burst.Select(l => l.GetProperty("permitLimit").GetInt32()));
         Assert.Equal([1L, 3600L], burst.Select(l => l.GetProperty("windowSeconds").GetInt64()));

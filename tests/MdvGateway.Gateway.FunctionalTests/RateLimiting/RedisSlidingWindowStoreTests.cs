@@ -221,6 +221,23 @@ public sealed class RedisSlidingWindowStoreTests
     }
 
     [Fact]
+    public async Task APolicyWithoutReserveAhead_HasEveryRequestCountedByACall()
+    {
+        await using var redis = await PrivateRedisServer.StartAsync();
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var store = await StoreUnderTest.StartAsync(redis.Endpoint, time: clock);
+        var limit = new RateLimit("default", 1000, TimeSpan.FromMinutes(1), ReserveAhead: false);
+
+        await store.WhileFrozenAsync(redis, 30, _ => store.Store.AcquireAsync("p13", limit));
+        var next = store.Store.AcquireAsync("p13", limit);
+
+        Assert.False(next.IsCompleted, "without a reserve, the next request waits for its own call");
+        Assert.Equal(969, (await next.WaitAsync(TimeSpan.FromSeconds(30))).Remaining);
+        await using var check = await redis.ConnectAsync();
+        Assert.Equal(31, await check.GetDatabase().SortedSetLengthAsync(RedisKeys.SlidingWindowSet("p13")));
+    }
+
+    [Fact]
     public async Task AReserveNobodyUses_IsGivenBack_WhenItExpires()
     {
         await using var redis = await PrivateRedisServer.StartAsync();

@@ -705,6 +705,22 @@ public sealed class GatewaySettingsTests
     }
 
     [Fact]
+    public void ReserveAhead_IsOnByDefault_AndFalseReachesEveryLimitOfThePolicy()
+    {
+        var settings = GatewaySettings.TryLoad(TestConfiguration.With(
+            ("RateLimiting:Policies:strict:Limits:0:PermitLimit", "10"),
+            ("RateLimiting:Policies:strict:Limits:0:Window", "00:00:01"),
+            ("RateLimiting:Policies:strict:Limits:1:PermitLimit", "100"),
+            ("RateLimiting:Policies:strict:Limits:1:Window", "00:01:00"),
+            ("RateLimiting:Policies:strict:ReserveAhead", "false")), out var problems);
+
+        Assert.Empty(problems);
+        Assert.NotNull(settings);
+        Assert.All(settings.RateLimits.Resolve("strict")!.Limits, l => Assert.False(l.ReserveAhead));
+        Assert.All(settings.RateLimits.Resolve("auth")!.Limits, l => Assert.True(l.ReserveAhead));
+    }
+
+    [Fact]
     public void RoutePolicies_ReadsEveryRoute()
     {
         var policies = GatewaySettings.RoutePolicies(TestConfiguration.With(("ReverseProxy:Routes:open:ClusterId", "app")));

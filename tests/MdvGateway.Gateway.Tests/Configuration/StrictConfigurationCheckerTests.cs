@@ -133,6 +133,18 @@ public sealed class StrictConfigurationCheckerTests
     }
 
     [Theory]
+    [InlineData("yes")]
+    [InlineData("1")]
+    [InlineData("off")]
+    public void Check_ReserveAheadThatIsNotABoolean_IsNamed(string value)
+    {
+        var problems = Check<RateLimitingOptions>("RateLimiting", ("RateLimiting:Policies:auth:ReserveAhead", value));
+
+        var problem = Assert.Single(problems);
+        Assert.Equal($"RateLimiting:Policies:auth:ReserveAhead: '{value}' is not a valid boolean (true or false)", problem);
+    }
+
+    [Theory]
     [InlineData("Loud")]
     [InlineData("1")]
     [InlineData("0")]
