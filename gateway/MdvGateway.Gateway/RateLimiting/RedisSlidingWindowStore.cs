@@ -48,7 +48,7 @@ namespace MdvGateway.Gateway.RateLimiting;
 /// window is read to compute an exact <c>Retry-After</c> (the batch script returns it).
 /// </para>
 /// </remarks>
-internal sealed class RedisSlidingWindowStore : IRateLimitStore
+internal sealed class RedisSlidingWindowStore : IRateLimitStore, IAsyncDisposable
 {
     /// <summary>The most requests one script call counts; more wait for the next call.</summary>
     internal const int MaxBatch = 256;
@@ -199,6 +199,38 @@ internal sealed class RedisSlidingWindowStore : IRateLimitStore
             }
 
             return waiter.Task;
+        }
+    }
+
+    /// <summary>
+    /// Gives back the unused permits of every reserve this node still holds, as the node stops: otherwise a restart
+    /// would leave them counted until they leave the window. Best effort, within <c>Redis:TimeoutMs</c>.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        var calls = new List<Task>();
+        foreach (var lane in _lanes.Values)
+        {
+            Reservation? held;
+            lock (lane)
+            {
+                held = lane.Reserved is { Unused: > 0 } reserved ? reserved : null;
+                lane.Reserved = null;
+            }
+
+            if (held is not null)
+            {
+                calls.Add(AcquireBatchAsync(lane, [], 0, held, _time.GetTimestamp()));
+            }
+        }
+
+        try
+        {
+            await Task.WhenAll(calls).WaitAsync(_timeout);
+        }
+        catch (Exception)
+        {
+            // Redis is away or slow: the permits stay counted until they leave the window (fewer admitted, never more).
         }
     }
 

@@ -260,6 +260,27 @@ public sealed class RedisSlidingWindowStoreTests
     }
 
     [Fact]
+    public async Task AStoppingNode_GivesBackTheReservesItHolds()
+    {
+        await using var redis = await PrivateRedisServer.StartAsync();
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var store = await StoreUnderTest.StartAsync(redis.Endpoint, time: clock);
+        var limit = new RateLimit("default", 1000, TimeSpan.FromMinutes(1));
+        await store.WhileFrozenAsync(redis, 30, _ => store.Store.AcquireAsync("p14", limit));
+        await store.WhileFrozenAsync(redis, 10, _ => store.Store.AcquireAsync("p15", limit));
+        await using var check = await redis.ConnectAsync();
+        var database = check.GetDatabase();
+        Assert.Equal(88, await database.SortedSetLengthAsync(RedisKeys.SlidingWindowSet("p14")));
+        Assert.Equal(28, await database.SortedSetLengthAsync(RedisKeys.SlidingWindowSet("p15")));
+
+        // The clock has not moved, so the reserves are still good; the node stops (the host disposes the store).
+        await store.Store.DisposeAsync();
+
+        Assert.Equal(30, await database.SortedSetLengthAsync(RedisKeys.SlidingWindowSet("p14")));
+        Assert.Equal(10, await database.SortedSetLengthAsync(RedisKeys.SlidingWindowSet("p15")));
+    }
+
+    [Fact]
     public async Task AReserve_NeverTakesTheWindowPastHalfItsLimit()
     {
         await using var redis = await PrivateRedisServer.StartAsync();
