@@ -524,15 +524,25 @@ internal sealed class RedisSlidingWindowStore : IRateLimitStore, IAsyncDisposabl
             // Installed before the batch's requests resume, so the requests that follow them find it. Its entries are
             // numbered after the batch's, and whoever takes one is told what is left once the batch and it are counted.
             // The requests that queued while this call was in flight take theirs first, in arrival order.
-            var reservation = new Reservation(limit, prefix, admitted + 1, admitted + reserved,
+            Reservation? reservation = new Reservation(limit, prefix, admitted + 1, admitted + reserved,
                 limit.PermitLimit - countBefore - admitted, cutAt + (long)(ReserveFor.TotalSeconds * _time.TimestampFrequency));
             lock (lane)
             {
-                lane.Reserved = reservation;
+                // Only a result that arrives after its request's deadline finds another reserve here (the next call was
+                // cut meanwhile) or the lane gone; its permits then stay counted until they leave the window.
+                if (lane.Reserved is not null || lane.Retired)
+                {
+                    reservation = null;
+                }
+                else
+                {
+                    lane.Reserved = reservation;
+                }
+
                 var now = _time.GetTimestamp();
                 var taken = 0;
-                Span<long> remaining = stackalloc long[Math.Min(lane.Pending.Count, reserved)];
-                while (taken < remaining.Length && reservation.TryTake(lane.Pending[taken].Limit, now, out remaining[taken]))
+                Span<long> remaining = stackalloc long[reservation is null ? 0 : Math.Min(lane.Pending.Count, reserved)];
+                while (taken < remaining.Length && reservation!.TryTake(lane.Pending[taken].Limit, now, out remaining[taken]))
                 {
                     taken++;
                 }
@@ -546,7 +556,10 @@ internal sealed class RedisSlidingWindowStore : IRateLimitStore, IAsyncDisposabl
                 }
             }
 
-            _ = GiveBackWhenExpiredAsync(lane, reservation);
+            if (reservation is not null)
+            {
+                _ = GiveBackWhenExpiredAsync(lane, reservation);
+            }
         }
 
         for (var i = 0; i < batch.Count; i++)

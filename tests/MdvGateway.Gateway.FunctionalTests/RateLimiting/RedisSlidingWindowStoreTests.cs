@@ -260,6 +260,35 @@ public sealed class RedisSlidingWindowStoreTests
     }
 
     [Fact]
+    public async Task UnderConcurrency_WithReservesThenWithout_ExactlyThePermitLimitIsAdmitted_EachRemainingCountOnce()
+    {
+        await using var redis = await PrivateRedisServer.StartAsync();
+        await using var store = await StoreUnderTest.StartAsync(redis.Endpoint);
+        var limit = new RateLimit("default", 3000, TimeSpan.FromMinutes(5));
+        var reserved = 0L;
+        using var listener = ReservedPermitsListener(store, v => Interlocked.Add(ref reserved, v));
+
+        // Sixteen clients' worth of connections sending one after the other: requests queue behind calls, so the first
+        // half of the limit is served largely from reserves, the second half by calls alone.
+        var outcomes = new ConcurrentBag<LimitOutcome>();
+        await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Task.Run(async () =>
+        {
+            for (var i = 0; i < 250; i++)
+            {
+                outcomes.Add(await store.Store.AcquireAsync("p16", limit));
+            }
+        })));
+
+        var admitted = outcomes.Where(o => o.Acquired).ToList();
+        Assert.Equal(3000, admitted.Count);
+        Assert.Equal(1000, outcomes.Count(o => !o.Acquired));
+        Assert.Equal(Enumerable.Range(0, 3000).Select(i => (long)i), admitted.Select(o => o.Remaining).Order());
+        Assert.True(Interlocked.Read(ref reserved) > 0, "no permits were reserved: the test did not exercise reserves");
+        await using var check = await redis.ConnectAsync();
+        Assert.Equal(3000, await check.GetDatabase().SortedSetLengthAsync(RedisKeys.SlidingWindowSet("p16")));
+    }
+
+    [Fact]
     public async Task AStoppingNode_GivesBackTheReservesItHolds()
     {
         await using var redis = await PrivateRedisServer.StartAsync();
@@ -420,6 +449,33 @@ public sealed class RedisSlidingWindowStoreTests
         public void Dispose() => _work.CompleteAdding();
     }
 
+    /// <summary>Reports every <c>event=reserved</c> measurement of the store's reserved-permits counter.</summary>
+    private static MeterListener ReservedPermitsListener(StoreUnderTest store, Action<long> reserved)
+    {
+        var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (ReferenceEquals(instrument.Meter.Scope, store.MeterFactory) && instrument.Name == "mdv.gateway.ratelimit.reserved_permits")
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "event" && (string?)tag.Value == "reserved")
+                {
+                    reserved(value);
+                }
+            }
+        });
+        listener.Start();
+        return listener;
+    }
+
     /// <summary>A store with its own connection, metrics and a listener for the batch sizes it records.</summary>
     private sealed class StoreUnderTest : IAsyncDisposable
     {
@@ -449,6 +505,8 @@ public sealed class RedisSlidingWindowStoreTests
         }
 
         public RedisSlidingWindowStore Store { get; }
+
+        public IMeterFactory MeterFactory => _services.GetRequiredService<IMeterFactory>();
 
         /// <summary>The size of every call made so far, in order.</summary>
         public int[] BatchSizes => [.. _batchSizes];
