@@ -52,6 +52,36 @@ public sealed class RateLimitEnforcementTests(UpstreamFixture fixture) : IClassF
     }
 
     [Fact]
+    public async Task ConcurrentRequestsOfABusyClient_TakeReservedPermits_AndEachRemainingCountIsReportedOnce()
+    {
+        var config = new GatewayConfig(_upstream.Address).Route("api", "/api", "roomy").Policy("roomy", 5000, "00:05:00");
+        await using var gateway = await GatewayServer.StartAsync(config.Values);
+        using var reserved = new MetricCollector<long>(gateway.Services.GetRequiredService<IMeterFactory>(), GatewayMetrics.MeterName, "mdv.gateway.ratelimit.reserved_permits");
+        using var client = TestClients.From("127.0.0.19", gateway.Address, maxConnections: 32);
+        var path = "/api/" + config.KeyPrefix;
+
+        // 32 connections, 1500 requests: well inside the lower half of the limit, where reserves are taken.
+        var headers = await Task.WhenAll(Enumerable.Range(0, 1500).Select(async _ =>
+        {
+            using var response = await client.GetAsync(path);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            return Assert.Single(response.Headers.GetValues("RateLimit"));
+        }));
+
+        // Whether a request was counted by a call or took a reserved permit, what the client is told is left is what
+        // the window has left after it: 4999 down to 3500, each exactly once.
+        Assert.Equal(Enumerable.Range(3500, 1500).Select(r => $"\"roomy\";r={r};t=300").Order(StringComparer.Ordinal), headers.Order(StringComparer.Ordinal));
+        Assert.True(reserved.GetMeasurementSnapshot().Where(m => m.Tags["event"] as string == "reserved").Sum(m => m.Value) > 0, "no permits were reserved: the test did not exercise reserves");
+        Assert.Equal(1500, _upstream.Requests.Count(r => r.Path == path));
+
+        // Once the reserve's time is up, what nobody took is given back: the window holds exactly the admitted requests.
+        var redis = await ConnectionMultiplexer.ConnectAsync(TestEnvironment.Redis);
+        await using var _ = redis;
+        var window = $"rl:sw:{{{config.KeyPrefix}:roomy:roomy:127.0.0.19}}";
+        Assert.True(await Eventually.TrueAsync(async () => await redis.GetDatabase().SortedSetLengthAsync(window) == 1500), "unused reserved permits were not given back");
+    }
+
+    [Fact]
     public async Task Rejection_HasExactHeadersAndProblemBody()
     {
         var config = new GatewayConfig(_upstream.Address).Route("auth", "/auth", "auth").Policy("auth", 2, "00:01:00");
