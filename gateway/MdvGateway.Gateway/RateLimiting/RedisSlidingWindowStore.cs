@@ -181,9 +181,8 @@ internal sealed class RedisSlidingWindowStore : IRateLimitStore, IAsyncDisposabl
                 }
 
                 // Nobody queued ahead, and a permit counted in Redis by this node's last call is still unused: no call.
-                if (lane.Pending.Count == 0 && lane.Reserved is { } reserved && reserved.TryTake(limit, _time.GetTimestamp(), out var remaining))
+                if (lane.Pending.Count == 0 && lane.TryTakeReserved(limit, _time.GetTimestamp(), out var remaining))
                 {
-                    lane.TakenSinceCut++;
                     return Task.FromResult(LimitOutcome.Admitted(limit, remaining));
                 }
 
@@ -423,14 +422,12 @@ internal sealed class RedisSlidingWindowStore : IRateLimitStore, IAsyncDisposabl
                 return;
             }
 
-            if (!TryFinish(lane, _time.GetTimestamp()))
-            {
-                lane.Flushing = true;
-            }
-            else
+            if (TryFinish(lane, _time.GetTimestamp()))
             {
                 return;
             }
+
+            lane.Flushing = true;
         }
 
         _ = FlushAsync(lane);
@@ -517,46 +514,36 @@ internal sealed class RedisSlidingWindowStore : IRateLimitStore, IAsyncDisposabl
             : TimeSpan.FromSeconds(Math.Clamp(oldest + windowSeconds - nowSeconds, 0, windowSeconds));
         _metrics.ReservedPermits(reserved, returned);
 
-        Waiter[]? queued = null;
-        long[]? queuedRemaining = null;
+        List<(Waiter Waiter, long Remaining)>? queued = null;
         if (reserved > 0)
         {
             // Installed before the batch's requests resume, so the requests that follow them find it. Its entries are
             // numbered after the batch's, and whoever takes one is told what is left once the batch and it are counted.
             // The requests that queued while this call was in flight take theirs first, in arrival order.
-            Reservation? reservation = new Reservation(limit, prefix, admitted + 1, admitted + reserved,
-                limit.PermitLimit - countBefore - admitted, cutAt + (long)(ReserveFor.TotalSeconds * _time.TimestampFrequency));
+            var reservation = new Reservation(limit, prefix, admitted + 1, admitted + reserved,
+                limit.PermitLimit - countBefore - admitted, cutAt + (long)(reserveSeconds * _time.TimestampFrequency));
+            bool installed;
             lock (lane)
             {
                 // Only a result that arrives after its request's deadline finds another reserve here (the next call was
                 // cut meanwhile) or the lane gone; its permits then stay counted until they leave the window.
-                if (lane.Reserved is not null || lane.Retired)
-                {
-                    reservation = null;
-                }
-                else
+                installed = lane.Reserved is null && !lane.Retired;
+                if (installed)
                 {
                     lane.Reserved = reservation;
-                }
+                    var now = _time.GetTimestamp();
+                    var taken = 0;
+                    while (taken < lane.Pending.Count && lane.TryTakeReserved(lane.Pending[taken].Limit, now, out var remaining))
+                    {
+                        (queued ??= []).Add((lane.Pending[taken], remaining));
+                        taken++;
+                    }
 
-                var now = _time.GetTimestamp();
-                var taken = 0;
-                Span<long> remaining = stackalloc long[reservation is null ? 0 : Math.Min(lane.Pending.Count, reserved)];
-                while (taken < remaining.Length && reservation!.TryTake(lane.Pending[taken].Limit, now, out remaining[taken]))
-                {
-                    taken++;
-                }
-
-                if (taken > 0)
-                {
-                    queued = [.. lane.Pending.GetRange(0, taken)];
-                    queuedRemaining = remaining[..taken].ToArray();
                     lane.Pending.RemoveRange(0, taken);
-                    lane.TakenSinceCut += taken;
                 }
             }
 
-            if (reservation is not null)
+            if (installed)
             {
                 _ = GiveBackWhenExpiredAsync(lane, reservation);
             }
@@ -569,9 +556,9 @@ internal sealed class RedisSlidingWindowStore : IRateLimitStore, IAsyncDisposabl
                 : LimitOutcome.Rejected(limit, retryAfter));
         }
 
-        for (var i = 0; queued is not null && i < queued.Length; i++)
+        foreach (var (waiter, remaining) in queued ?? [])
         {
-            queued[i].TrySetResult(LimitOutcome.Admitted(limit, queuedRemaining![i]));
+            waiter.TrySetResult(LimitOutcome.Admitted(limit, remaining));
         }
     }
 
@@ -629,6 +616,19 @@ internal sealed class RedisSlidingWindowStore : IRateLimitStore, IAsyncDisposabl
 
         /// <summary>Requests admitted from <see cref="Reserved"/> since the last call was cut.</summary>
         public int TakenSinceCut { get; set; }
+
+        /// <summary>Admits a request from <see cref="Reserved"/> if it can (caller holds the lane's lock).</summary>
+        public bool TryTakeReserved(RateLimit limit, long now, out long remaining)
+        {
+            remaining = 0;
+            if (Reserved is not { } reserved || !reserved.TryTake(limit, now, out remaining))
+            {
+                return false;
+            }
+
+            TakenSinceCut++;
+            return true;
+        }
     }
 
     /// <summary>
