@@ -32,7 +32,8 @@ pkg_installed() {
 
 install_missing_packages() {
   local missing=() p
-  for p in redis-server rabbitmq-server postgresql-15 postgresql-client-15; do
+  # faketime: libfaketime, which the clock-skew tests preload into one gateway process.
+  for p in redis-server rabbitmq-server postgresql-15 postgresql-client-15 faketime; do
     pkg_installed "$p" || missing+=("$p")
   done
   ((${#missing[@]} == 0)) && return 0

@@ -8,5 +8,8 @@ namespace MdvGateway.Gateway.ClientIdentity;
 /// </summary>
 internal sealed record ClientIdentity(IPAddress Address, string Key)
 {
+    /// <summary>The Redis bucket of the client's keys (see <see cref="Redis.RedisKeys.Bucket"/>).</summary>
+    public int Bucket { get; } = Redis.RedisKeys.Bucket(Key);
+
     public static readonly ClientIdentity Unknown = new(IPAddress.None, "unknown");
 }

@@ -3,9 +3,6 @@ namespace MdvGateway.Gateway.IpBans;
 /// <summary>Bans, strikes and offense levels, shared by every gateway node. Implementations throw when the store is away.</summary>
 internal interface IBanStore
 {
-    /// <summary>Counts one strike against a client and says whether it earned a ban.</summary>
-    Task<StrikeResult> RecordStrikeAsync(string clientKey, StrikePolicy policy);
-
     /// <summary>Stores a ban and tells every node. With <paramref name="keepLonger"/>, an existing longer ban wins.</summary>
     /// <returns>Whether the ban was written.</returns>
     Task<bool> UpsertAsync(Ban ban, bool keepLonger);
@@ -45,14 +42,6 @@ internal interface IBanStore
 
 /// <summary>What a strike needs to know about the ladder.</summary>
 internal sealed record StrikePolicy(int StrikesBeforeBan, TimeSpan StrikeWindow, IReadOnlyList<TimeSpan> BanDurations, TimeSpan ForgetOffensesAfter);
-
-/// <summary>The outcome of one strike.</summary>
-/// <param name="Banned">Whether this strike reached the threshold (the strikes were then cleared).</param>
-/// <param name="Strikes">Strikes counted in the window, this one included.</param>
-/// <param name="Level">The client's offense level after a ban (1 = first ban); 0 when not banned.</param>
-/// <param name="Duration">The duration of the ban earned, when <paramref name="Banned"/>.</param>
-/// <param name="Now">The store's clock at the strike.</param>
-internal sealed record StrikeResult(bool Banned, int Strikes, int Level, TimeSpan Duration, DateTimeOffset Now);
 
 /// <summary>A client the security team may want to watch.</summary>
 internal sealed record Offender(string Client, int Strikes, int Level, DateTimeOffset LastStrikeAt);

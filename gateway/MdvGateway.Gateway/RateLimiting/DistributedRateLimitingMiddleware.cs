@@ -73,7 +73,10 @@ internal sealed class DistributedRateLimitingMiddleware
             return;
         }
 
-        var decision = await _evaluator.EvaluateAsync(policy, PartitionValue(policy.PartitionBy, route.RouteId, client, context.Request));
+        var strikeClient = policy.Mode == RateLimitMode.Enforce ? _strikes.StrikeKey(client) : null;
+        var partition = Partition(policy.PartitionBy, route.RouteId, client, context.Request);
+        var pending = _evaluator.EvaluateAsync(policy, partition, partition.Bucket == client.Bucket ? strikeClient : null);
+        var decision = pending.IsCompletedSuccessfully ? pending.Result : await pending;
         _diagnostics.Set("LimitDecision", decision.Verdict.ToString());
         _diagnostics.Set("RateLimitPolicy", policy.Name);
 
@@ -82,10 +85,24 @@ internal sealed class DistributedRateLimitingMiddleware
             case RateLimitVerdict.Rejected:
                 // Counted, never awaited: the audit trail must not slow a rejection down.
                 _audit.RateLimitRejected(AuditEvents.Client(client), route.RouteId, policy.Name, decision.RejectingLimit!, _time.GetUtcNow());
-                // Every rejection is a strike, except while Redis is known to be away (nowhere to count it).
-                if (decision.Source != DecisionSource.LocalFallback)
+                // Every rejection is a strike, except while Redis is known to be away (nowhere to count it). Redis
+                // counted it in the call that decided the request when it could; otherwise (a refusal from the
+                // over-limit cache, a partition in another bucket than the client) it is counted here and flushed
+                // with others. A ban the strike earned is issued in the background: this answer never waits for it.
+                if (strikeClient is not null && decision.Source != DecisionSource.LocalFallback)
                 {
-                    await _strikes.RecordAsync(client, policy);
+                    if (!decision.StrikeCounted)
+                    {
+                        _strikes.Count(strikeClient, policy);
+                    }
+                    else
+                    {
+                        _strikes.Counted();
+                        if (decision.Ban is { } ban)
+                        {
+                            _strikes.Issue(strikeClient, policy, ban);
+                        }
+                    }
                 }
 
                 await RateLimitResponses.WriteRejectedAsync(context, decision);
@@ -104,21 +121,30 @@ internal sealed class DistributedRateLimitingMiddleware
 
     /// <summary>What the request is counted against, per the policy's <c>PartitionBy</c>.</summary>
     internal static string PartitionValue(PartitionBy partitionBy, string routeId, ClientIdentity.ClientIdentity client, HttpRequest request)
+        => Partition(partitionBy, routeId, client, request).Value;
+
+    /// <summary>
+    /// What the request is counted against, and its Redis bucket: the client's own for address partitions, so that the
+    /// refusal's strike is counted by the same call.
+    /// </summary>
+    internal static LimitPartition Partition(PartitionBy partitionBy, string routeId, ClientIdentity.ClientIdentity client, HttpRequest request)
     {
         switch (partitionBy.Kind)
         {
             case PartitionKind.RouteAndClientIp:
-                return string.Concat(SafeSegment(routeId), ":", client.Key);
+                return new LimitPartition(string.Concat(SafeSegment(routeId), ":", client.Key), client.Bucket);
             case PartitionKind.Header:
                 var value = request.Headers[partitionBy.HeaderName!];
                 // Without the header the client is counted by address, so omitting it is no way around the limit.
                 return value.Count > 0 && !string.IsNullOrEmpty(value[0])
-                    ? string.Concat("h.", Redis.RedisKeys.Digest(value[0]))
-                    : client.Key;
+                    ? Header(string.Concat("h.", Redis.RedisKeys.Digest(value[0])))
+                    : new LimitPartition(client.Key, client.Bucket);
             default:
-                return client.Key;
+                return new LimitPartition(client.Key, client.Bucket);
         }
     }
+
+    private static LimitPartition Header(string digest) => LimitPartition.Of(digest, digest);
 
     /// <summary>What the admitted response's headers are written from, once the upstream's headers are in.</summary>
     private sealed record AdmittedResponse(HttpResponse Response, RateLimitDecision Decision);

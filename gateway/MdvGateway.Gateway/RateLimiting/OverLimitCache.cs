@@ -3,41 +3,48 @@ using System.Collections.Concurrent;
 namespace MdvGateway.Gateway.RateLimiting;
 
 /// <summary>
-/// Partitions known to be over their limit, and until when. A sliding window that rejected a request cannot admit
-/// another before its oldest entry leaves (rejections add nothing to it), so until then every node may reject the
-/// partition locally, exactly as Redis would, without a round trip. This is what keeps a flood cheap.
+/// Partitions known to be over a limit of a policy, and until when. A window that refused a request cannot admit
+/// another before its oldest counted sub-window leaves (refusals add nothing to it), so until then this node refuses
+/// the partition locally, as Redis would, without a round trip; the refusals' strikes are counted locally and flushed
+/// in batches (see <c>StrikeRecorder</c>). This is what keeps a flood cheap.
 /// </summary>
 internal sealed class OverLimitCache
 {
     /// <summary>Bounds memory under a flood from very many addresses; beyond it, lookups go to Redis as usual.</summary>
     internal const int MaxEntries = 100_000;
 
-    private readonly ConcurrentDictionary<string, long> _blockedUntil = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Policy, string Partition), (long Until, int Limit)> _blockedUntil = new();
     private readonly TimeProvider _time;
 
     public OverLimitCache(TimeProvider time) => _time = time;
 
     public int Count => _blockedUntil.Count;
 
-    public bool TryGetRetryAfter(string partition, out TimeSpan retryAfter)
+    /// <param name="policy">The policy's name.</param>
+    /// <param name="partition">The partition value.</param>
+    /// <param name="retryAfter">How long the partition stays refused.</param>
+    /// <param name="limit">The position in the policy of the limit that refused it.</param>
+    public bool TryGetRetryAfter(string policy, string partition, out TimeSpan retryAfter, out int limit)
     {
-        if (_blockedUntil.TryGetValue(partition, out var until))
+        limit = 0;
+        if (!_blockedUntil.IsEmpty && _blockedUntil.TryGetValue((policy, partition), out var until))
         {
-            var remainingMs = until - _time.GetUtcNow().ToUnixTimeMilliseconds();
+            var remainingMs = until.Until - _time.GetUtcNow().ToUnixTimeMilliseconds();
             if (remainingMs > 0)
             {
                 retryAfter = TimeSpan.FromMilliseconds(remainingMs);
+                limit = until.Limit;
                 return true;
             }
 
-            _blockedUntil.TryRemove(KeyValuePair.Create(partition, until));
+            _blockedUntil.TryRemove(KeyValuePair.Create((policy, partition), until));
         }
 
         retryAfter = TimeSpan.Zero;
         return false;
     }
 
-    public void Add(string partition, TimeSpan retryAfter)
+    public void Add(string policy, string partition, TimeSpan retryAfter, int limit = 0)
     {
         if (_blockedUntil.Count >= MaxEntries)
         {
@@ -48,7 +55,7 @@ internal sealed class OverLimitCache
             }
         }
 
-        _blockedUntil[partition] = _time.GetUtcNow().ToUnixTimeMilliseconds() + (long)retryAfter.TotalMilliseconds;
+        _blockedUntil[(policy, partition)] = (_time.GetUtcNow().ToUnixTimeMilliseconds() + (long)retryAfter.TotalMilliseconds, limit);
     }
 
     /// <summary>Forgets everything, e.g. after a reload changed the limits the entries were computed from.</summary>
@@ -59,7 +66,7 @@ internal sealed class OverLimitCache
         var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
         foreach (var entry in _blockedUntil)
         {
-            if (entry.Value <= now)
+            if (entry.Value.Until <= now)
             {
                 _blockedUntil.TryRemove(entry);
             }

@@ -17,6 +17,12 @@ internal sealed class RateLimitDecision
 
     public DecisionSource Source { get; }
 
+    /// <summary>Whether the store counted this refusal as a strike in the call that decided it.</summary>
+    public bool StrikeCounted { get; init; }
+
+    /// <summary>The ban the strike earned, decided in the same call; the caller issues it.</summary>
+    public EarnedBan? Ban { get; init; }
+
     /// <summary>One entry per limit of the policy, in policy order; empty when the store could not be asked.</summary>
     public LimitOutcome[] Outcomes { get; }
 

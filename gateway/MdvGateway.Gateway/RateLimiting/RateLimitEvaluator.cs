@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using MdvGateway.Gateway.Configuration;
 using MdvGateway.Gateway.Diagnostics;
 using MdvGateway.Gateway.Redis;
@@ -41,88 +40,68 @@ internal sealed partial class RateLimitEvaluator
     }
 
     /// <param name="policy">The policy of the route.</param>
-    /// <param name="partitionValue">The client (or header digest) this request counts against.</param>
-    public async ValueTask<RateLimitDecision> EvaluateAsync(RateLimitPolicy policy, string partitionValue)
+    /// <param name="partition">What this request counts against (client, route and client, or a header digest).</param>
+    /// <param name="strikeClient">
+    /// The client key a refusal is a strike against, when strikes apply to this request; the store counts it in the
+    /// same call when it can (see <see cref="RateLimitDecision.StrikeCounted"/>).
+    /// </param>
+    public ValueTask<RateLimitDecision> EvaluateAsync(RateLimitPolicy policy, LimitPartition partition, string? strikeClient = null)
     {
-        var settings = _settings.Current;
         var limits = policy.Limits;
-        var partitions = new string[limits.Length];
-        var outcomes = new LimitOutcome[limits.Length];
-        var cachedRejection = false;
-        for (var i = 0; i < limits.Length; i++)
-        {
-            partitions[i] = RedisKeys.RateLimitPartition(settings.Redis.KeyPrefix, policy.Name, limits[i].Name, partitionValue);
-            if (_overLimit.TryGetRetryAfter(partitions[i], out var retryAfter))
-            {
-                outcomes[i] = LimitOutcome.Rejected(limits[i], retryAfter);
-                cachedRejection = true;
-            }
-        }
-
-        if (cachedRejection)
+        if (_overLimit.TryGetRetryAfter(policy.Name, partition.Value, out var retryAfter, out var refusing) && refusing < limits.Length)
         {
             // The request is refused whatever the other limits say; fill them without charging them.
+            var outcomes = new LimitOutcome[limits.Length];
             for (var i = 0; i < limits.Length; i++)
             {
-                if (outcomes[i].Limit is null)
-                {
-                    outcomes[i] = LimitOutcome.Admitted(limits[i], 0);
-                }
+                outcomes[i] = i == refusing ? LimitOutcome.Rejected(limits[i], retryAfter) : LimitOutcome.Admitted(limits[i], 0);
             }
 
-            return Complete(policy, DecisionSource.OverLimitCache, outcomes);
+            return ValueTask.FromResult(Complete(policy, DecisionSource.OverLimitCache, outcomes, strikeCounted: false, ban: null));
         }
 
         if (!_breaker.TryEnter())
         {
-            return WithoutStore(policy, partitions, settings.RateLimits.WhenStoreUnavailable);
+            return ValueTask.FromResult(WithoutStore(policy, partition, _settings.Current.RateLimits.WhenStoreUnavailable));
         }
 
-        var started = Stopwatch.GetTimestamp();
-        try
-        {
-            // The wait is bounded by the Redis client's own timeout (Redis:TimeoutMs, see RedisConnection).
-            if (limits.Length == 1)
-            {
-                outcomes[0] = await _store.AcquireAsync(partitions[0], limits[0]);
-            }
-            else
-            {
-                var pending = new Task<LimitOutcome>[limits.Length];
-                for (var i = 0; i < limits.Length; i++)
-                {
-                    pending[i] = _store.AcquireAsync(partitions[i], limits[i]);
-                }
-
-                var all = await Task.WhenAll(pending);
-                all.CopyTo(outcomes, 0);
-            }
-
-            _metrics.RedisCall(Stopwatch.GetElapsedTime(started), failed: false);
-            _breaker.RecordSuccess();
-        }
-        catch (Exception ex)
-        {
-            // Whatever went wrong talking to the store, the request gets WhenStoreUnavailable, never a 500, and
-            // the breaker hears about it (a probe that neither succeeds nor fails would keep the circuit open).
-            _metrics.RedisCall(Stopwatch.GetElapsedTime(started), failed: true);
-            _breaker.RecordFailure();
-            Log.StoreFailed(_logger, policy.Name, ex.GetType().Name, ex.Message);
-            return WithoutStore(policy, partitions, settings.RateLimits.WhenStoreUnavailable);
-        }
-
-        for (var i = 0; i < outcomes.Length; i++)
-        {
-            if (!outcomes[i].Acquired)
-            {
-                _overLimit.Add(partitions[i], outcomes[i].RetryAfter);
-            }
-        }
-
-        return Complete(policy, DecisionSource.Redis, outcomes);
+        var pending = _store.DecideAsync(policy, partition, strikeClient);
+        return pending.IsCompletedSuccessfully
+            ? ValueTask.FromResult(FromStore(policy, partition, pending.Result))
+            : AwaitStoreAsync(policy, partition, pending);
     }
 
-    private RateLimitDecision WithoutStore(RateLimitPolicy policy, string[] partitions, StoreUnavailableBehavior behavior)
+    private async ValueTask<RateLimitDecision> AwaitStoreAsync(RateLimitPolicy policy, LimitPartition partition, ValueTask<StoreAnswer> pending)
+        => FromStore(policy, partition, await pending);
+
+    private RateLimitDecision FromStore(RateLimitPolicy policy, LimitPartition partition, StoreAnswer answer)
+    {
+        if (answer.Status != StoreStatus.Ok)
+        {
+            // The batcher has told the breaker about the call (once per call) and logged its failure; the request gets
+            // WhenStoreUnavailable, never a 500.
+            return WithoutStore(policy, partition, _settings.Current.RateLimits.WhenStoreUnavailable);
+        }
+
+        var outcomes = answer.Outcomes;
+        var longest = -1;
+        for (var i = 0; i < outcomes.Length; i++)
+        {
+            if (!outcomes[i].Acquired && (longest < 0 || outcomes[i].RetryAfter > outcomes[longest].RetryAfter))
+            {
+                longest = i;
+            }
+        }
+
+        if (longest >= 0)
+        {
+            _overLimit.Add(policy.Name, partition.Value, outcomes[longest].RetryAfter, longest);
+        }
+
+        return Complete(policy, DecisionSource.Redis, outcomes, answer.StrikeCounted, answer.Ban);
+    }
+
+    private RateLimitDecision WithoutStore(RateLimitPolicy policy, LimitPartition partition, StoreUnavailableBehavior behavior)
     {
         switch (behavior)
         {
@@ -131,23 +110,25 @@ internal sealed partial class RateLimitEvaluator
             case StoreUnavailableBehavior.Reject:
                 return Record(new RateLimitDecision(policy, RateLimitVerdict.RejectedWithoutStore, DecisionSource.None, []));
             default:
-                var outcomes = new LimitOutcome[partitions.Length];
-                for (var i = 0; i < partitions.Length; i++)
+                var prefix = _settings.Current.Redis.KeyPrefix;
+                var outcomes = new LimitOutcome[policy.Limits.Length];
+                for (var i = 0; i < outcomes.Length; i++)
                 {
-                    outcomes[i] = _fallback.Acquire(partitions[i], policy.Limits[i]);
+                    var limit = policy.Limits[i];
+                    outcomes[i] = _fallback.Acquire(RedisKeys.RateLimitPartition(prefix, policy.Name, limit.Name, partition.Value), limit);
                 }
 
-                return Complete(policy, DecisionSource.LocalFallback, outcomes);
+                return Complete(policy, DecisionSource.LocalFallback, outcomes, strikeCounted: false, ban: null);
         }
     }
 
-    private RateLimitDecision Complete(RateLimitPolicy policy, DecisionSource source, LimitOutcome[] outcomes)
+    private RateLimitDecision Complete(RateLimitPolicy policy, DecisionSource source, LimitOutcome[] outcomes, bool strikeCounted, EarnedBan? ban)
     {
         var rejected = Array.Exists(outcomes, o => !o.Acquired);
         var verdict = !rejected ? RateLimitVerdict.Admitted
             : policy.Mode == RateLimitMode.Shadow ? RateLimitVerdict.ShadowRejected
             : RateLimitVerdict.Rejected;
-        return Record(new RateLimitDecision(policy, verdict, source, outcomes));
+        return Record(new RateLimitDecision(policy, verdict, source, outcomes) { StrikeCounted = strikeCounted, Ban = ban });
     }
 
     private RateLimitDecision Record(RateLimitDecision decision)
@@ -170,9 +151,6 @@ internal sealed partial class RateLimitEvaluator
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "Rate-limit store failed for policy {Policy}: {ErrorType}: {Error}")]
-        public static partial void StoreFailed(ILogger logger, string policy, string errorType, string error);
-
         [LoggerMessage(EventId = 3002, Level = LogLevel.Error, Message = "Redis circuit opened; WhenStoreUnavailable={Behavior} applies until Redis answers again")]
         public static partial void CircuitOpened(ILogger logger, string behavior);
 

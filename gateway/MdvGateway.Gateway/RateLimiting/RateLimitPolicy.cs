@@ -24,6 +24,9 @@ internal sealed class RateLimitPolicy
 
     /// <summary>The <c>RateLimit-Policy</c> header value, computed once.</summary>
     public string PolicyHeaderValue { get; }
+
+    /// <summary>Whether a node may count permits ahead for a busy partition of this policy (every limit allows it).</summary>
+    public bool ReserveAhead => Limits.All(l => l.ReserveAhead);
 }
 
 /// <summary>
@@ -34,4 +37,7 @@ internal sealed record RateLimit(string Name, int PermitLimit, TimeSpan Window, 
 {
     /// <summary>The window in whole seconds, rounded up, as the headers state it.</summary>
     public long WindowSeconds => (long)Math.Ceiling(Window.TotalSeconds);
+
+    /// <summary>The length of one of the window's sub-windows in Redis (see <see cref="WindowLayout"/>).</summary>
+    public long GranularityMs { get; } = WindowLayout.GranularityMs(Window);
 }

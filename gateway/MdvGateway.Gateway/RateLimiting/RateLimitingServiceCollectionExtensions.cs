@@ -7,13 +7,15 @@ namespace MdvGateway.Gateway.RateLimiting;
 public static class RateLimitingServiceCollectionExtensions
 {
     /// <summary>
-    /// Distributed sliding-window limits from the <c>RateLimiting</c> section. The policy names are also registered
+    /// Distributed sliding-window limits from the <c>RateLimiting</c> section, decided in batches by the gateway's own
+    /// Redis engine (<c>decide.lua</c>). The policy names are also registered
     /// with ASP.NET Core's <see cref="Microsoft.AspNetCore.RateLimiting.RateLimiterOptions"/>, which is where YARP
     /// checks that a route's <c>RateLimiterPolicy</c> exists.
     /// </summary>
     public static IServiceCollection AddDistributedRateLimiting(this IServiceCollection services, IConfiguration configuration)
     {
-        services.TryAddSingleton<IRateLimitStore, RedisSlidingWindowStore>();
+        services.TryAddSingleton<RedisDecisionBatcher>();
+        services.TryAddSingleton<IRateLimitStore, RedisRateLimitStore>();
         services.TryAddSingleton(sp => new RedisCircuitBreaker(
             sp.GetRequiredService<TimeProvider>(),
             () => sp.GetRequiredService<GatewaySettingsMonitor>().Current.Redis));

@@ -79,6 +79,18 @@ internal sealed class RedisCircuitBreaker
         }
     }
 
+    /// <summary>
+    /// A request that entered never reached Redis (it expired in the queue): neither a success nor a failure, but a
+    /// half-open circuit must not wait for its answer forever.
+    /// </summary>
+    public void ReleaseProbe()
+    {
+        lock (_lock)
+        {
+            _probeInFlight = false;
+        }
+    }
+
     public void RecordFailure()
     {
         var options = _options();

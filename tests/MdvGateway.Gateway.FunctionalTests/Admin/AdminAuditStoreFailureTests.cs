@@ -229,8 +229,6 @@ public sealed class AdminAuditStoreFailureTests(UpstreamFixture fixture) : IClas
                 ? Task.FromException(Gone())
                 : Inner.ClearOffensesAsync(clientKey, resetLevel);
 
-        public Task<StrikeResult> RecordStrikeAsync(string clientKey, StrikePolicy policy) => Inner.RecordStrikeAsync(clientKey, policy);
-
         public Task<bool> ReplaceAsync(Ban ban) => Inner.ReplaceAsync(ban);
 
         public Task RescheduleOffensesAsync(string clientKey, DateTimeOffset? banEnd)

@@ -49,7 +49,9 @@ public sealed class GatewayProcess : IAsyncDisposable
     }
 
     /// <summary>Starts the gateway with <paramref name="configuration"/> (its URLs replaced by free ports) and waits until it is ready.</summary>
-    public static async Task<GatewayProcess> StartAsync(IDictionary<string, string?> configuration)
+    /// <param name="configuration">Configuration keys and values.</param>
+    /// <param name="environment">Extra environment variables of the process (for instance to preload libfaketime).</param>
+    public static async Task<GatewayProcess> StartAsync(IDictionary<string, string?> configuration, IDictionary<string, string>? environment = null)
     {
         Assert.True(File.Exists(DllPath), $"{DllPath} not found: build the solution ({TestEnvironment.BuildConfiguration}) first");
         var directory = Path.Combine(Path.GetTempPath(), "mdv-gateway-" + Guid.NewGuid().ToString("N")[..12]);
@@ -65,6 +67,11 @@ public sealed class GatewayProcess : IAsyncDisposable
             UseShellExecute = false,
         };
         start.ArgumentList.Add(DllPath);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
         foreach (var (key, value) in configuration)
         {
             if (!key.Equals("urls", StringComparison.OrdinalIgnoreCase) && !key.Equals("Admin:Urls", StringComparison.OrdinalIgnoreCase))

@@ -33,20 +33,36 @@ public sealed class BanTests(UpstreamFixture fixture) : IClassFixture<UpstreamFi
         return responses;
     }
 
+    /// <summary>
+    /// How soon a ban earned on a node must be enforced there (DESIGN.md promises 250 ms; the margin is for a shared
+    /// machine, not for the design).
+    /// </summary>
+    private static readonly TimeSpan BanAppliesWithin = TimeSpan.FromSeconds(1);
+
+    /// <summary>The ban of <paramref name="target"/> at <paramref name="level"/>, once the node has issued it.</summary>
+    private static async Task<Ban> BannedAsync(IBanStore store, string target, int level = 1)
+    {
+        Ban? ban = null;
+        Assert.True(await Eventually.TrueAsync(async () => (ban = await store.GetAsync(target))?.Level == level, BanAppliesWithin), $"{target} was not banned at level {level} in time");
+        return ban!;
+    }
+
     [Fact]
-    public async Task Strikes_ReachingThreshold_AreAnswered429ThenBanFromTheNextRequest()
+    public async Task Strikes_ReachingThreshold_AreAnswered429ThenBanWithin250Ms()
     {
         var config = BanConfig();
         await using var gateway = await GatewayServer.StartAsync(config.Values);
         using var client = TestClients.From("127.0.10.1", gateway.Address);
 
-        var responses = await SendAsync(client, "/api/x", 5);
+        var responses = await SendAsync(client, "/api/x", 4);
 
-        // 1 admitted, 3 strikes answered 429 (the third earns the ban), then banned.
+        // 1 admitted, 3 strikes answered 429 (the third earns the ban), then banned: the first refusal's strike was
+        // counted by the call that refused it, the next two on this node (refused from its over-limit cache) and flushed.
         Assert.Equal(
-            [HttpStatusCode.OK, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests, HttpStatusCode.Forbidden],
+            [HttpStatusCode.OK, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests],
             responses.Select(r => r.StatusCode));
-        var banned = responses[4];
+        using var banned = await Eventually.GetAsync(client, "/api/x", r => r.StatusCode == HttpStatusCode.Forbidden, BanAppliesWithin);
+        Assert.Equal(HttpStatusCode.Forbidden, banned.StatusCode);
         Assert.Equal("application/problem+json", banned.Content.Headers.ContentType?.MediaType);
         Assert.InRange(banned.Headers.RetryAfter!.Delta!.Value.TotalSeconds, 25, 30);
         using var body = JsonDocument.Parse(await banned.Content.ReadAsStringAsync());
@@ -62,8 +78,7 @@ public sealed class BanTests(UpstreamFixture fixture) : IClassFixture<UpstreamFi
         using var admin = new HttpClient { BaseAddress = new Uri(gateway.AdminAddress) };
         Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/health/live")).StatusCode);
 
-        var ban = await gateway.Services.GetRequiredService<IBanStore>().GetAsync("127.0.10.1");
-        Assert.NotNull(ban);
+        var ban = await BannedAsync(gateway.Services.GetRequiredService<IBanStore>(), "127.0.10.1");
         Assert.Equal("auto", ban.Origin);
         Assert.Equal(1, ban.Level);
         Assert.Equal("tight", ban.Policy);
@@ -85,6 +100,7 @@ public sealed class BanTests(UpstreamFixture fixture) : IClassFixture<UpstreamFi
             r.Dispose();
         }
 
+        Assert.Equal(HttpStatusCode.Forbidden, await Eventually.StatusAsync(client, "/api/x", HttpStatusCode.Forbidden, BanAppliesWithin));
         var marker = "/open/" + config.KeyPrefix;
         for (var i = 0; i < 5; i++)
         {
@@ -111,8 +127,7 @@ public sealed class BanTests(UpstreamFixture fixture) : IClassFixture<UpstreamFi
                 r.Dispose();
             }
 
-            var ban = await store.GetAsync("127.0.10.3");
-            Assert.NotNull(ban);
+            var ban = await BannedAsync(store, "127.0.10.3", round + 1);
             levels.Add((ban.Level, ban.ExpiresAt!.Value - ban.CreatedAt));
             Assert.Equal(HttpStatusCode.Forbidden, await client.GetStatusAsync("/api/x"));
             Assert.True(await Eventually.TrueAsync(async () => await client.GetStatusAsync("/open/x") == HttpStatusCode.OK, TimeSpan.FromSeconds(5)));
@@ -134,7 +149,7 @@ public sealed class BanTests(UpstreamFixture fixture) : IClassFixture<UpstreamFi
             r.Dispose();
         }
 
-        Assert.Equal(1, (await store.GetAsync("127.0.10.4"))?.Level);
+        Assert.Equal(1, (await BannedAsync(store, "127.0.10.4")).Level);
 
         // The 1 s ban ends, then 1 s passes without a ban: the next ban starts the ladder again.
         await Task.Delay(TimeSpan.FromSeconds(2.5));
@@ -143,8 +158,7 @@ public sealed class BanTests(UpstreamFixture fixture) : IClassFixture<UpstreamFi
             r.Dispose();
         }
 
-        var again = await store.GetAsync("127.0.10.4");
-        Assert.NotNull(again);
+        var again = await BannedAsync(store, "127.0.10.4");
         Assert.Equal(1, again.Level);
         Assert.Equal(TimeSpan.FromSeconds(1), again.ExpiresAt!.Value - again.CreatedAt);
     }
@@ -179,9 +193,9 @@ public sealed class BanTests(UpstreamFixture fixture) : IClassFixture<UpstreamFi
             await proxy.GetStatusAsync("/api/x", "2001:db8:aa:bb::1");
         }
 
+        await BannedAsync(gateway.Services.GetRequiredService<IBanStore>(), "2001:db8:aa:bb::/64");
         Assert.Equal(HttpStatusCode.Forbidden, await proxy.GetStatusAsync("/open/x", "2001:db8:aa:bb:ffff::9"));
         Assert.Equal(HttpStatusCode.OK, await proxy.GetStatusAsync("/open/x", "2001:db8:aa:bc::1"));
-        Assert.NotNull(await gateway.Services.GetRequiredService<IBanStore>().GetAsync("2001:db8:aa:bb::/64"));
     }
 
     [Fact]

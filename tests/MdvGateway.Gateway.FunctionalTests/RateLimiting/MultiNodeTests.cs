@@ -32,7 +32,7 @@ public sealed class MultiNodeTests(UpstreamFixture fixture) : IClassFixture<Upst
 
         var redis = await ConnectionMultiplexer.ConnectAsync(TestEnvironment.Redis);
         await using var _ = redis;
-        var window = await redis.GetDatabase().SortedSetLengthAsync($"rl:sw:{{{config.KeyPrefix}:shared:shared:127.0.6.1}}");
+        var window = await RateLimitWindows.CountAsync(redis.GetDatabase(), RateLimitWindows.Key(config.KeyPrefix, "shared", "shared", "127.0.6.1"));
         Assert.Equal(permitLimit, window);
     }
 }

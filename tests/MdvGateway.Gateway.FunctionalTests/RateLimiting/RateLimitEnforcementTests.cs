@@ -68,18 +68,21 @@ public sealed class RateLimitEnforcementTests(UpstreamFixture fixture) : IClassF
             return Assert.Single(response.Headers.GetValues("RateLimit"));
         }));
 
-        // Whether a request was counted by a call or took a reserved permit, what the client is told is left is what
-        // the window has left after it: 4999 down to 3500, each exactly once. Reserves that expired half used were given
-        // back before the next count, so they leave no gap.
-        Assert.Equal(Enumerable.Range(3500, 1500).Select(r => $"\"roomy\";r={r};t=300").Order(StringComparer.Ordinal), headers.Order(StringComparer.Ordinal));
+        // Whether a request was counted by a call or took a reserved permit, what the client is told is left is never more
+        // than the window has left after it. It can be a little less: permits another reserve counted ahead and had not
+        // handed out yet were in the window when a call counted this request (at most one reserve's worth).
+        var remaining = headers.Select(h => int.Parse(h.Split(';')[1][2..], System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.All(remaining, r => Assert.InRange(r, 3500 - Gateway.RateLimiting.ReservationTable.MaxReserve, 4999));
+        Assert.Equal(4999, remaining.Max());
+        Assert.True(remaining.Distinct().Count() >= 1400, $"only {remaining.Distinct().Count()} distinct remaining counts of 1500");
         Assert.True(reserved.GetMeasurementSnapshot().Where(m => m.Tags["event"] as string == "reserved").Sum(m => m.Value) > 0, "no permits were reserved: the test did not exercise reserves");
         Assert.Equal(1500, _upstream.Requests.Count(r => r.Path == path));
 
         // Once the reserve's time is up, what nobody took is given back: the window holds exactly the admitted requests.
         var redis = await ConnectionMultiplexer.ConnectAsync(TestEnvironment.Redis);
         await using var _ = redis;
-        var window = $"rl:sw:{{{config.KeyPrefix}:roomy:roomy:127.0.0.19}}";
-        Assert.True(await Eventually.TrueAsync(async () => await redis.GetDatabase().SortedSetLengthAsync(window) == 1500), "unused reserved permits were not given back");
+        var window = RateLimitWindows.Key(config.KeyPrefix, "roomy", "roomy", "127.0.0.19");
+        Assert.True(await Eventually.TrueAsync(async () => await RateLimitWindows.CountAsync(redis.GetDatabase(), window) == 1500), "unused reserved permits were not given back");
     }
 
     [Fact]
@@ -96,7 +99,8 @@ public sealed class RateLimitEnforcementTests(UpstreamFixture fixture) : IClassF
         Assert.Equal(HttpStatusCode.TooManyRequests, rejected.StatusCode);
         Assert.Equal("application/problem+json", rejected.Content.Headers.ContentType?.MediaType);
         var retryAfter = (long)rejected.Headers.RetryAfter!.Delta!.Value.TotalSeconds;
-        Assert.InRange(retryAfter, 58, 60);
+        // A permit comes back when its sub-window leaves the window: up to one granularity (3 s of 60) after an exact log.
+        Assert.InRange(retryAfter, 58, 63);
         Assert.Equal("\"auth\";q=2;w=60", Assert.Single(rejected.Headers.GetValues("RateLimit-Policy")));
         Assert.Equal($"\"auth\";r=0;t={retryAfter}", Assert.Single(rejected.Headers.GetValues("RateLimit")));
 
@@ -155,10 +159,10 @@ public sealed class RateLimitEnforcementTests(UpstreamFixture fixture) : IClassF
 
         var redis = await ConnectionMultiplexer.ConnectAsync(TestEnvironment.Redis);
         await using var _ = redis;
-        var keys = redis.GetServer(redis.GetEndPoints()[0]).Keys(pattern: $"rl:sw:*{config.KeyPrefix}*").Select(k => k.ToString()).ToList();
-        Assert.NotEmpty(keys);
+        var keys = redis.GetServer(redis.GetEndPoints()[0]).Keys(pattern: $"{config.KeyPrefix}:*:w:*").Select(k => k.ToString()).ToList();
+        Assert.Equal(2, keys.Count);
         Assert.DoesNotContain(keys, k => k.Contains("secret", StringComparison.Ordinal));
-        Assert.All(keys, k => Assert.StartsWith("rl:sw:{" + config.KeyPrefix + ":partner:", k, StringComparison.Ordinal));
+        Assert.All(keys, k => Assert.Matches("^" + config.KeyPrefix + @":\{b[0-9]{2}\}:w:partner:partner:h\.[0-9a-f]{32}$", k));
     }
 
     [Fact]

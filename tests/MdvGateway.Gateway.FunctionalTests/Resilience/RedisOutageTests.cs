@@ -116,7 +116,7 @@ public sealed class RedisOutageTests(UpstreamFixture fixture, ITestOutputHelper 
 
         var afterOutage = await ProbeAsync(gateway.Address, "127.0.62.1", timings);
         await using var check = await redis.ConnectAsync();
-        var afterWindow = await check.GetDatabase().SortedSetLengthAsync(WindowKey(config, "127.0.62.1"));
+        var afterWindow = await RateLimitWindows.CountAsync(check.GetDatabase(), WindowKey(config, "127.0.62.1"));
         await Task.Delay(TimeSpan.FromSeconds(0.5));
         await load.StopAsync();
 
@@ -148,7 +148,7 @@ public sealed class RedisOutageTests(UpstreamFixture fixture, ITestOutputHelper 
         Assert.Equal(ProbeLimit, afterWindow);
     }
 
-    private static string WindowKey(GatewayConfig config, string client) => $"rl:sw:{{{config.KeyPrefix}:probe:probe:{client}}}";
+    private static string WindowKey(GatewayConfig config, string client) => RateLimitWindows.Key(config.KeyPrefix, "probe", "probe", client);
 
     /// <summary>Twice the probe policy's limit, one after the other, from a client that sent nothing before.</summary>
     private static async Task<List<HttpStatusCode>> ProbeAsync(string gateway, string client, List<TimeSpan> timings)

@@ -18,7 +18,7 @@ public sealed class CircuitStateGaugeTests : IDisposable
 {
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
     private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-    private readonly FlakyStore _store = new();
+    private readonly FlakyStore _store;
     private readonly RateLimitEvaluator _evaluator;
     private readonly RateLimitPolicy _policy;
     private readonly MeterListener _listener = new();
@@ -31,10 +31,12 @@ public sealed class CircuitStateGaugeTests : IDisposable
         var settings = new GatewaySettingsMonitor(configuration, GatewaySettings.TryLoad(configuration, out _)!, NullLogger<GatewaySettingsMonitor>.Instance);
         _meterFactory = _services.GetRequiredService<IMeterFactory>();
         var metrics = new GatewayMetrics(_meterFactory);
+        var breaker = new RedisCircuitBreaker(_time, () => settings.Current.Redis);
+        _store = new FlakyStore(breaker);
         _evaluator = new RateLimitEvaluator(
             settings,
             _store,
-            new RedisCircuitBreaker(_time, () => settings.Current.Redis),
+            breaker,
             new LocalFallbackLimiter(),
             new OverLimitCache(_time),
             metrics,
@@ -58,9 +60,9 @@ public sealed class CircuitStateGaugeTests : IDisposable
         Assert.Equal(0, Observe());
 
         _store.Failing = true;
-        await _evaluator.EvaluateAsync(_policy, "203.0.113.9");
+        await _evaluator.EvaluateAsync(_policy, Partition);
         Assert.Equal(0, Observe());
-        await _evaluator.EvaluateAsync(_policy, "203.0.113.9");
+        await _evaluator.EvaluateAsync(_policy, Partition);
         Assert.Equal(1, Observe());
 
         _time.Advance(TimeSpan.FromSeconds(4));
@@ -69,10 +71,12 @@ public sealed class CircuitStateGaugeTests : IDisposable
         Assert.Equal(2, Observe());
 
         _store.Failing = false;
-        var decision = await _evaluator.EvaluateAsync(_policy, "203.0.113.9");
+        var decision = await _evaluator.EvaluateAsync(_policy, Partition);
         Assert.Equal(DecisionSource.Redis, decision.Source);
         Assert.Equal(0, Observe());
     }
+
+    private static LimitPartition Partition => LimitPartition.Of("203.0.113.9", "203.0.113.9");
 
     public void Dispose()
     {
@@ -87,14 +91,24 @@ public sealed class CircuitStateGaugeTests : IDisposable
         return _gauge;
     }
 
-    /// <summary>Stands in for Redis: answers, or throws like an unreachable server.</summary>
-    private sealed class FlakyStore : IRateLimitStore
+    /// <summary>
+    /// Stands in for Redis and the batcher: answers, or fails like an unreachable server, telling the breaker about each
+    /// call as the batcher does.
+    /// </summary>
+    private sealed class FlakyStore(RedisCircuitBreaker breaker) : IRateLimitStore
     {
         public bool Failing { get; set; }
 
-        public Task<LimitOutcome> AcquireAsync(string partition, RateLimit limit)
-            => Failing
-                ? Task.FromException<LimitOutcome>(new TimeoutException("Redis did not answer"))
-                : Task.FromResult(LimitOutcome.Admitted(limit, limit.PermitLimit - 1));
+        public ValueTask<StoreAnswer> DecideAsync(RateLimitPolicy policy, LimitPartition partition, string? strikeClient)
+        {
+            if (Failing)
+            {
+                breaker.RecordFailure();
+                return ValueTask.FromResult(StoreAnswer.Unanswered(StoreStatus.Failed));
+            }
+
+            breaker.RecordSuccess();
+            return ValueTask.FromResult(new StoreAnswer(StoreStatus.Ok, [.. policy.Limits.Select(l => LimitOutcome.Admitted(l, l.PermitLimit - 1))], false, null));
+        }
     }
 }

@@ -5,16 +5,18 @@ using MdvGateway.Gateway.Configuration;
 using MdvGateway.Gateway.Diagnostics;
 using MdvGateway.Gateway.IpBans;
 using MdvGateway.Gateway.RateLimiting;
+using MdvGateway.Gateway.Redis;
 using MdvGateway.Gateway.Tests.Admin;
 using MdvGateway.Gateway.Tests.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 
 namespace MdvGateway.Gateway.Tests.IpBans;
 
 /// <summary>
-/// What a strike that earns a ban does on this node, depending on what the store did with the ban: written, kept a
-/// longer one that already stood, or failed.
+/// What a ban that strikes earned does on this node, depending on what the store did with it (written, kept a longer
+/// one that already stood, or failed), and what happens to strikes counted locally when they cannot reach Redis.
 /// </summary>
 public sealed class StrikeRecorderTests : IDisposable
 {
@@ -27,6 +29,9 @@ public sealed class StrikeRecorderTests : IDisposable
     private readonly RecordingAuditSink _audit = new();
     private readonly MeterListener _listener = new();
     private readonly StrikeRecorder _recorder;
+    private readonly FakeTimeProvider _time = new(Now);
+    private readonly RedisConnection _connection = new(new GatewayRedisConfiguration("127.0.0.1:1,abortConnect=false", 250), NullLogger<RedisConnection>.Instance);
+    private readonly EarnedBan _earned = new(1, TimeSpan.FromHours(1), 10, Now);
     private readonly RateLimitPolicy _policy;
     private long _bansIssued;
     private long _strikeErrors;
@@ -36,7 +41,10 @@ public sealed class StrikeRecorderTests : IDisposable
         var configuration = TestConfiguration.With();
         var settings = new GatewaySettingsMonitor(configuration, GatewaySettings.TryLoad(configuration, out _)!, NullLogger<GatewaySettingsMonitor>.Instance);
         var meterFactory = _services.GetRequiredService<IMeterFactory>();
-        _recorder = new StrikeRecorder(_store, _cache, settings, new GatewayMetrics(meterFactory), NullLogger<StrikeRecorder>.Instance, _audit);
+        var metrics = new GatewayMetrics(meterFactory);
+        var breaker = new RedisCircuitBreaker(_time, () => settings.Current.Redis);
+        var batcher = new RedisDecisionBatcher(_connection, settings, breaker, metrics, _time, new GatewayRedisConfiguration("unused", 250), NullLogger<RedisDecisionBatcher>.Instance);
+        _recorder = new StrikeRecorder(_store, _cache, settings, metrics, NullLogger<StrikeRecorder>.Instance, _audit, batcher, breaker, _time);
         _policy = settings.Current.RateLimits.Resolve("per-ip")!;
 
         _listener.InstrumentPublished = (instrument, listener) =>
@@ -65,7 +73,7 @@ public sealed class StrikeRecorderTests : IDisposable
     {
         _store.Written = true;
 
-        await _recorder.RecordAsync(Client, _policy);
+        await _recorder.IssueAsync(Client.Key, _policy.Name, _earned);
 
         Assert.Equal("auto", _cache.Find(Client, Now)?.Origin);
         Assert.Equal(1, Interlocked.Read(ref _bansIssued));
@@ -79,7 +87,7 @@ public sealed class StrikeRecorderTests : IDisposable
         // Another node wrote a longer ban a moment ago; the store kept it and says so.
         _store.Written = false;
 
-        await _recorder.RecordAsync(Client, _policy);
+        await _recorder.IssueAsync(Client.Key, _policy.Name, _earned);
 
         Assert.Null(_cache.Find(Client, Now));
         Assert.Equal(0, Interlocked.Read(ref _bansIssued));
@@ -91,7 +99,7 @@ public sealed class StrikeRecorderTests : IDisposable
     {
         _store.FailUpsert = true;
 
-        await _recorder.RecordAsync(Client, _policy);
+        await _recorder.IssueAsync(Client.Key, _policy.Name, _earned);
 
         Assert.Equal("auto", _cache.Find(Client, Now)?.Origin);
         Assert.Equal(0, Interlocked.Read(ref _bansIssued));
@@ -100,34 +108,50 @@ public sealed class StrikeRecorderTests : IDisposable
     }
 
     [Fact]
-    public async Task StrikeThatCouldNotBeRecorded_IsCountedAsAnError_AndBansNobody()
+    public void LocalStrikes_ThatCannotReachRedis_AreCountedAsErrors_AndBanNobody()
     {
-        _store.FailStrike = true;
+        // Nothing listens on port 1: the flush's call fails at once, and each client's operation counts one error.
+        _recorder.Count(Client.Key, _policy);
+        _recorder.Count(Client.Key, _policy);
+        _recorder.Count("203.0.113.51", _policy);
+        Assert.Equal(2, _recorder.PendingClients);
 
-        await _recorder.RecordAsync(Client, _policy);
+        _recorder.Flush();
 
+        Assert.Equal(0, _recorder.PendingClients);
+        Assert.Equal(2, Interlocked.Read(ref _strikeErrors));
         Assert.Null(_cache.Find(Client, Now));
-        Assert.Equal(1, Interlocked.Read(ref _strikeErrors));
         Assert.Equal(0, Interlocked.Read(ref _bansIssued));
+    }
+
+    [Fact]
+    public void LocalStrikes_AreBounded_ByTheNumberOfClientsWaitingForAFlush()
+    {
+        for (var i = 0; i < StrikeRecorder.MaxPendingClients + 3; i++)
+        {
+            _recorder.Count(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"c{i}"), _policy);
+        }
+
+        // A client already waiting still gets its strikes counted; three new ones beyond the bound were dropped.
+        _recorder.Count("c0", _policy);
+        Assert.Equal(StrikeRecorder.MaxPendingClients, _recorder.PendingClients);
+        Assert.Equal(3, Interlocked.Read(ref _strikeErrors));
     }
 
     public void Dispose()
     {
+        _recorder.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        _connection.DisposeAsync().AsTask().GetAwaiter().GetResult();
         _listener.Dispose();
         _services.Dispose();
     }
 
-    /// <summary>Every strike earns a one-hour first-level ban; the upsert answers as told.</summary>
+    /// <summary>The upsert answers as told.</summary>
     private sealed class BanningStore : IBanStore
     {
         public bool Written { get; set; }
 
         public bool FailUpsert { get; set; }
-
-        public bool FailStrike { get; set; }
-
-        public Task<StrikeResult> RecordStrikeAsync(string clientKey, StrikePolicy policy)
-            => FailStrike ? Task.FromException<StrikeResult>(new TimeoutException("Redis did not answer")) : Task.FromResult(new StrikeResult(Banned: true, Strikes: policy.StrikesBeforeBan, Level: 1, Duration: TimeSpan.FromHours(1), Now: Now));
 
         public Task<bool> UpsertAsync(Ban ban, bool keepLonger)
             => FailUpsert ? Task.FromException<bool>(new TimeoutException("Redis did not answer")) : Task.FromResult(Written);

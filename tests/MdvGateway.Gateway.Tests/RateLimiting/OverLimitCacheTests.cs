@@ -12,7 +12,7 @@ public sealed class OverLimitCacheTests
     {
         var cache = new OverLimitCache(_time);
 
-        Assert.False(cache.TryGetRetryAfter("mdv:auth:auth:203.0.113.5", out var retryAfter));
+        Assert.False(cache.TryGetRetryAfter("auth", "mdv:auth:auth:203.0.113.5", out var retryAfter, out _));
         Assert.Equal(TimeSpan.Zero, retryAfter);
     }
 
@@ -20,17 +20,17 @@ public sealed class OverLimitCacheTests
     public void TryGetRetryAfter_BeforeExpiry_RejectsWithRemainingTime()
     {
         var cache = new OverLimitCache(_time);
-        cache.Add("p", TimeSpan.FromSeconds(10));
+        cache.Add("auth", "p", TimeSpan.FromSeconds(10));
 
-        Assert.True(cache.TryGetRetryAfter("p", out var atOnce));
+        Assert.True(cache.TryGetRetryAfter("auth", "p", out var atOnce, out _));
         Assert.Equal(TimeSpan.FromSeconds(10), atOnce);
 
         _time.Advance(TimeSpan.FromSeconds(4));
-        Assert.True(cache.TryGetRetryAfter("p", out var later));
+        Assert.True(cache.TryGetRetryAfter("auth", "p", out var later, out _));
         Assert.Equal(TimeSpan.FromSeconds(6), later);
 
         _time.Advance(TimeSpan.FromMilliseconds(5_999));
-        Assert.True(cache.TryGetRetryAfter("p", out var last));
+        Assert.True(cache.TryGetRetryAfter("auth", "p", out var last, out _));
         Assert.Equal(TimeSpan.FromMilliseconds(1), last);
     }
 
@@ -38,11 +38,11 @@ public sealed class OverLimitCacheTests
     public void TryGetRetryAfter_AtExpiry_StopsRejectingAndForgets()
     {
         var cache = new OverLimitCache(_time);
-        cache.Add("p", TimeSpan.FromSeconds(10));
+        cache.Add("auth", "p", TimeSpan.FromSeconds(10));
 
         _time.Advance(TimeSpan.FromSeconds(10));
 
-        Assert.False(cache.TryGetRetryAfter("p", out var retryAfter));
+        Assert.False(cache.TryGetRetryAfter("auth", "p", out var retryAfter, out _));
         Assert.Equal(TimeSpan.Zero, retryAfter);
         Assert.Equal(0, cache.Count);
     }
@@ -51,21 +51,21 @@ public sealed class OverLimitCacheTests
     public void TryGetRetryAfter_OtherPartition_IsNotAffected()
     {
         var cache = new OverLimitCache(_time);
-        cache.Add("mdv:auth:auth:203.0.113.5", TimeSpan.FromSeconds(10));
+        cache.Add("auth", "mdv:auth:auth:203.0.113.5", TimeSpan.FromSeconds(10));
 
-        Assert.False(cache.TryGetRetryAfter("mdv:auth:auth:203.0.113.6", out _));
-        Assert.False(cache.TryGetRetryAfter("MDV:AUTH:AUTH:203.0.113.5", out _));
+        Assert.False(cache.TryGetRetryAfter("auth", "mdv:auth:auth:203.0.113.6", out _, out _));
+        Assert.False(cache.TryGetRetryAfter("auth", "MDV:AUTH:AUTH:203.0.113.5", out _, out _));
     }
 
     [Fact]
     public void Add_SamePartitionAgain_ReplacesExpiry()
     {
         var cache = new OverLimitCache(_time);
-        cache.Add("p", TimeSpan.FromSeconds(10));
+        cache.Add("auth", "p", TimeSpan.FromSeconds(10));
 
-        cache.Add("p", TimeSpan.FromSeconds(2));
+        cache.Add("auth", "p", TimeSpan.FromSeconds(2));
 
-        Assert.True(cache.TryGetRetryAfter("p", out var retryAfter));
+        Assert.True(cache.TryGetRetryAfter("auth", "p", out var retryAfter, out _));
         Assert.Equal(TimeSpan.FromSeconds(2), retryAfter);
         Assert.Equal(1, cache.Count);
     }
@@ -75,23 +75,23 @@ public sealed class OverLimitCacheTests
     {
         var cache = new OverLimitCache(_time);
 
-        cache.Add("p", TimeSpan.Zero);
+        cache.Add("auth", "p", TimeSpan.Zero);
 
-        Assert.False(cache.TryGetRetryAfter("p", out _));
+        Assert.False(cache.TryGetRetryAfter("auth", "p", out _, out _));
     }
 
     [Fact]
     public void Clear_ForgetsEveryEntry()
     {
         var cache = new OverLimitCache(_time);
-        cache.Add("a", TimeSpan.FromSeconds(10));
-        cache.Add("b", TimeSpan.FromSeconds(10));
+        cache.Add("auth", "a", TimeSpan.FromSeconds(10));
+        cache.Add("auth", "b", TimeSpan.FromSeconds(10));
 
         cache.Clear();
 
         Assert.Equal(0, cache.Count);
-        Assert.False(cache.TryGetRetryAfter("a", out _));
-        Assert.False(cache.TryGetRetryAfter("b", out _));
+        Assert.False(cache.TryGetRetryAfter("auth", "a", out _, out _));
+        Assert.False(cache.TryGetRetryAfter("auth", "b", out _, out _));
     }
 
     [Fact]
@@ -99,11 +99,11 @@ public sealed class OverLimitCacheTests
     {
         var cache = Full(TimeSpan.FromSeconds(30));
 
-        cache.Add("one-too-many", TimeSpan.FromSeconds(30));
+        cache.Add("auth", "one-too-many", TimeSpan.FromSeconds(30));
 
         Assert.Equal(OverLimitCache.MaxEntries, cache.Count);
-        Assert.False(cache.TryGetRetryAfter("one-too-many", out _));
-        Assert.True(cache.TryGetRetryAfter("p0", out _));
+        Assert.False(cache.TryGetRetryAfter("auth", "one-too-many", out _, out _));
+        Assert.True(cache.TryGetRetryAfter("auth", "p0", out _, out _));
     }
 
     [Fact]
@@ -112,10 +112,10 @@ public sealed class OverLimitCacheTests
         var cache = Full(TimeSpan.FromSeconds(30));
         _time.Advance(TimeSpan.FromSeconds(30));
 
-        cache.Add("new", TimeSpan.FromSeconds(5));
+        cache.Add("auth", "new", TimeSpan.FromSeconds(5));
 
         Assert.Equal(1, cache.Count);
-        Assert.True(cache.TryGetRetryAfter("new", out var retryAfter));
+        Assert.True(cache.TryGetRetryAfter("auth", "new", out var retryAfter, out _));
         Assert.Equal(TimeSpan.FromSeconds(5), retryAfter);
     }
 
@@ -125,16 +125,16 @@ public sealed class OverLimitCacheTests
         var cache = new OverLimitCache(_time);
         for (var i = 0; i < OverLimitCache.MaxEntries; i++)
         {
-            cache.Add($"p{i}", i % 2 == 0 ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(60));
+            cache.Add("auth", $"p{i}", i % 2 == 0 ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(60));
         }
 
         _time.Advance(TimeSpan.FromSeconds(1));
-        cache.Add("new", TimeSpan.FromSeconds(5));
+        cache.Add("auth", "new", TimeSpan.FromSeconds(5));
 
         Assert.Equal((OverLimitCache.MaxEntries / 2) + 1, cache.Count);
-        Assert.True(cache.TryGetRetryAfter("new", out _));
-        Assert.True(cache.TryGetRetryAfter("p1", out _));
-        Assert.False(cache.TryGetRetryAfter("p0", out _));
+        Assert.True(cache.TryGetRetryAfter("auth", "new", out _, out _));
+        Assert.True(cache.TryGetRetryAfter("auth", "p1", out _, out _));
+        Assert.False(cache.TryGetRetryAfter("auth", "p0", out _, out _));
     }
 
     private OverLimitCache Full(TimeSpan retryAfter)
@@ -142,10 +142,21 @@ public sealed class OverLimitCacheTests
         var cache = new OverLimitCache(_time);
         for (var i = 0; i < OverLimitCache.MaxEntries; i++)
         {
-            cache.Add($"p{i}", retryAfter);
+            cache.Add("auth", $"p{i}", retryAfter);
         }
 
         Assert.Equal(OverLimitCache.MaxEntries, cache.Count);
         return cache;
+    }
+
+    [Fact]
+    public void Entries_AreKeptPerPolicy_AndRememberWhichLimitRefused()
+    {
+        var cache = new OverLimitCache(new Microsoft.Extensions.Time.Testing.FakeTimeProvider());
+        cache.Add("auth", "203.0.113.5", TimeSpan.FromSeconds(10), limit: 1);
+
+        Assert.False(cache.TryGetRetryAfter("per-ip", "203.0.113.5", out _, out _));
+        Assert.True(cache.TryGetRetryAfter("auth", "203.0.113.5", out _, out var limit));
+        Assert.Equal(1, limit);
     }
 }

@@ -34,9 +34,44 @@ public sealed class RedisKeysTests
     }
 
     [Fact]
-    public void SlidingWindowSet_WrapsPartitionInHashTag()
+    public void RateLimitWindow_StartsWithPrefix_ThenTheBucketsHashTag()
     {
-        Assert.Equal("rl:sw:{mdv:auth:auth:203.0.113.5}", RedisKeys.SlidingWindowSet("mdv:auth:auth:203.0.113.5"));
+        var bucket = RedisKeys.Bucket("203.0.113.5");
+
+        Assert.Equal($"mdv:{{b{bucket:d2}}}:w:auth:default:203.0.113.5", RedisKeys.RateLimitWindow("mdv", bucket, "auth", "default", "203.0.113.5"));
+    }
+
+    [Fact]
+    public void ClientKeys_ShareTheClientsBucket_WithItsWindows()
+    {
+        // One script call counts a client's window and its strike: on Redis Cluster every key must hash to one slot.
+        const string client = "2001:db8:1:2::/64";
+        var tag = RedisKeys.BucketTag(RedisKeys.Bucket(client));
+        string[] keys =
+        [
+            RedisKeys.RateLimitWindow("mdv", RedisKeys.Bucket(client), "api", "api-1s", client),
+            RedisKeys.Strikes("mdv", client),
+            RedisKeys.OffenseLevel("mdv", client),
+            RedisKeys.AutoBanned("mdv", client),
+            RedisKeys.Offenders("mdv", RedisKeys.Bucket(client)),
+        ];
+
+        Assert.All(keys, k => Assert.StartsWith("mdv:" + tag + ":", k, StringComparison.Ordinal));
+        Assert.Equal(keys.Length, keys.Distinct().Count());
+    }
+
+    [Fact]
+    public void Bucket_IsStable_AndSpreadsClientsOverEveryBucket()
+    {
+        // A fixed value: a bucket that changed between releases would split every client's window in two.
+        Assert.Equal(RedisKeys.Bucket("203.0.113.5"), RedisKeys.Bucket(new string("203.0.113.5".ToCharArray())));
+        var counts = new int[RedisKeys.SlotBuckets];
+        for (var i = 0; i < 16_000; i++)
+        {
+            counts[RedisKeys.Bucket($"10.{i / 256}.{i % 256}.1")]++;
+        }
+
+        Assert.All(counts, c => Assert.InRange(c, 800, 1200));
     }
 
     [Theory]
