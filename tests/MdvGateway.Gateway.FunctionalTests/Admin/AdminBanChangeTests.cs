@@ -42,6 +42,7 @@ public sealed class AdminBanChangeTests(UpstreamFixture fixture) : IClassFixture
             (await client.GetAsync("/api/x")).Dispose();
         }
 
+        await BanWaits.EnforcedAsync(gateway, "127.0.42.1");
         Assert.Equal(HttpStatusCode.Forbidden, await client.GetStatusAsync("/api/x"));
         Assert.Equal(1, (long)await db.StringGetAsync(offense));
         Assert.InRange((await db.KeyTimeToLiveAsync(offense))!.Value, ForgetOffensesAfter, ForgetOffensesAfter + TimeSpan.FromSeconds(30));

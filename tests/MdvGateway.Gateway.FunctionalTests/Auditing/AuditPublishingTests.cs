@@ -89,6 +89,11 @@ public sealed class AuditPublishingTests(UpstreamFixture fixture) : IClassFixtur
             using var client = TestClients.From("127.0.41.1", gateway.Address);
             for (var i = 0; i < 5; i++)
             {
+                if (i == 3)
+                {
+                    await BanWaits.EnforcedAsync(gateway, "127.0.41.1");
+                }
+
                 using var response = await client.GetAsync("/api/x");
                 statuses.Add(response.StatusCode);
             }
