@@ -194,6 +194,15 @@ public sealed class AdminBanWriteTests(UpstreamFixture fixture) : IClassFixture<
             (await first.GetAsync("/api/x")).Dispose();
         }
 
+        // Two of the three strikes were refused from the node's over-limit cache: they reach Redis with the next flush,
+        // which is when Redis dates them.
+        var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(TestEnvironment.Redis);
+        await using (redis)
+        {
+            var strikes = Gateway.Redis.RedisKeys.Strikes(config.KeyPrefix, "127.0.43.1");
+            Assert.True(await Eventually.TrueAsync(async () => await redis.GetDatabase().SortedSetLengthAsync(strikes) == 3), "the first client's strikes never reached Redis");
+        }
+
         for (var i = 0; i < 2; i++)
         {
             (await second.GetAsync("/api/x")).Dispose();
