@@ -53,6 +53,8 @@ internal sealed partial class AdminListener : IHostedService, IAsyncDisposable
         // The gateway's own sink (or NullAuditSink with Audit:Enabled false): one queue, one aggregator, one publisher.
         builder.Services.AddSingleton(_gatewayServices.GetRequiredService<Auditing.IAuditSink>());
         builder.Services.AddSingleton<AdminAudit>();
+        builder.Services.AddSingleton<IFailedAuthenticationStore, RedisFailedAuthenticationStore>();
+        builder.Services.AddSingleton<LocalFailureTable>();
         builder.Services.AddSingleton<FailedAuthenticationLimiter>();
         builder.Services.AddSingleton<StoreConnection>();
         builder.Services.AddSingleton<BanAdministration>();

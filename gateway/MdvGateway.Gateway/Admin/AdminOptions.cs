@@ -23,7 +23,9 @@ public sealed class AdminOptions
 
     /// <summary>
     /// Failed authentications (a key that matches no configured key) one client address may make per
-    /// <see cref="AuthFailureWindow"/> before the admin API answers it 429 until the window ends. Default 10.
+    /// <see cref="AuthFailureWindow"/> before the admin API answers it 429 until the window ends. Default 10. Counted
+    /// in Redis, so every node shares one count per address; while Redis cannot be reached, each node counts alone
+    /// (see <see cref="FailedAuthenticationLimiter"/>).
     /// </summary>
     public int AuthFailureLimit { get; set; } = 10;
 

@@ -11,7 +11,8 @@ namespace MdvGateway.Gateway.Admin;
 /// <summary>
 /// Authenticates and authorises requests to endpoints that carry an <see cref="AdminRoleRequirement"/>: the key comes
 /// from <c>Authorization: ApiKey &lt;key&gt;</c> or <c>X-Api-Key</c>, is checked against the keys in force (they reload
-/// with the configuration), and failures are limited per client address. Wrong keys and lockout refusals are counted
+/// with the configuration), and failures are limited per client address across every node
+/// (<see cref="FailedAuthenticationLimiter"/>). Wrong keys and lockout refusals are counted
 /// for the audit trail (<c>abuse.refused</c>, aggregated per address and reason). Neither the key nor its hash is ever
 /// logged or audited.
 /// </summary>
@@ -56,10 +57,11 @@ internal sealed partial class ApiKeyAuthenticationMiddleware
         var admin = settings.Admin;
         var address = context.Connection.RemoteIpAddress;
         var client = ClientKey(address, settings.ClientIp.IPv6PrefixLength);
-        if (_failures.LockedOutFor(client, admin.AuthFailureLimit, admin.AuthFailureWindow) is { } lockedFor)
+
+        // A lockout this node already knows of is refused before anything else, without a Redis call.
+        if (_failures.KnownLockout(client) is { } lockedFor)
         {
-            _audit.AbuseRefused(address is null ? null : client, LockedReason, _time.GetUtcNow());
-            return AdminProblems.TooManyFailures(context, lockedFor);
+            return RefuseLockedOut(context, address, client, lockedFor);
         }
 
         switch (ReadKey(context.Request.Headers, out var presented))
@@ -70,31 +72,62 @@ internal sealed partial class ApiKeyAuthenticationMiddleware
                 return AdminProblems.BadRequest(context, $"Send the key once, in either 'Authorization: {Scheme}' or '{ApiKeyHeader}'.");
         }
 
+        // The key is compared (locally, in constant time) before the shared count is asked, so that each request makes
+        // one Redis call, and a wrong key's is the call that counts it. Whatever the key, a locked-out address gets the
+        // same 429, so comparing first tells a guesser nothing.
         var caller = Keys(admin).Verify(presented);
-        if (caller is null)
-        {
-            _audit.AbuseRefused(address is null ? null : client, FailedReason, _time.GetUtcNow());
-            var locked = _failures.RecordFailure(client, admin.AuthFailureLimit, admin.AuthFailureWindow);
-            if (locked is { } duration)
-            {
-                Log.LockedOut(_logger, client, admin.AuthFailureLimit, (long)Math.Ceiling(duration.TotalSeconds));
-            }
-            else
-            {
-                Log.AuthenticationFailed(_logger, client);
-            }
+        return caller is null
+            ? RefuseWrongKeyAsync(context, address, client, admin)
+            : AdmitAsync(context, requirement, caller, address, client, admin);
+    }
 
-            return AdminProblems.Unauthorized(context, "The API key is not valid.");
+    private async Task RefuseWrongKeyAsync(HttpContext context, IPAddress? address, string client, AdminOptions admin)
+    {
+        var at = _time.GetUtcNow();
+        var verdict = await _failures.RecordFailureAsync(client, admin.AuthFailureLimit, admin.AuthFailureWindow);
+        if (!verdict.Counted)
+        {
+            // Locked out by failures counted on other nodes: refused like any attempt from a locked-out address.
+            await RefuseLockedOut(context, address, client, verdict.LockedFor ?? TimeSpan.Zero);
+            return;
+        }
+
+        _audit.AbuseRefused(address is null ? null : client, FailedReason, at);
+        if (verdict.LockedFor is { } duration)
+        {
+            Log.LockedOut(_logger, client, admin.AuthFailureLimit, (long)Math.Ceiling(duration.TotalSeconds));
+        }
+        else
+        {
+            Log.AuthenticationFailed(_logger, client);
+        }
+
+        await AdminProblems.Unauthorized(context, "The API key is not valid.");
+    }
+
+    private async Task AdmitAsync(HttpContext context, AdminRoleRequirement requirement, AdminCaller caller, IPAddress? address, string client, AdminOptions admin)
+    {
+        if (await _failures.LockedOutForAsync(client, admin.AuthFailureLimit, admin.AuthFailureWindow) is { } lockedFor)
+        {
+            await RefuseLockedOut(context, address, client, lockedFor);
+            return;
         }
 
         if (!caller.HasRole(requirement.Role))
         {
             Log.Forbidden(_logger, caller.Name, requirement.Role, context.Request.Method, context.Request.Path.Value ?? string.Empty);
-            return AdminProblems.Forbidden(context, requirement.Role);
+            await AdminProblems.Forbidden(context, requirement.Role);
+            return;
         }
 
         context.Features.Set(caller);
-        return _next(context);
+        await _next(context);
+    }
+
+    private Task RefuseLockedOut(HttpContext context, IPAddress? address, string client, TimeSpan lockedFor)
+    {
+        _audit.AbuseRefused(address is null ? null : client, LockedReason, _time.GetUtcNow());
+        return AdminProblems.TooManyFailures(context, lockedFor);
     }
 
     internal static KeyPresence ReadKey(IHeaderDictionary headers, out string key)

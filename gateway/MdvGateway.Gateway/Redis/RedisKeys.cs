@@ -103,4 +103,11 @@ internal static class RedisKeys
             ArrayPool<byte>.Shared.Return(rented);
         }
     }
+
+    /// <summary>
+    /// The RedisRateLimiting fixed-window partition that counts one client's failed admin authentications, shared by
+    /// every node. The library stores it as <c>rl:fw:{partition}</c> and <c>rl:fw:{partition}:exp</c>: it adds the
+    /// braces itself, so the partition carries none and is the hash tag of both keys.
+    /// </summary>
+    public static string AdminAuthFailures(string prefix, string clientKey) => string.Concat(prefix, ":admin-auth:", clientKey);
 }

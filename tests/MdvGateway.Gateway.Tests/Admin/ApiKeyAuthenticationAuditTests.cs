@@ -18,6 +18,7 @@ public sealed class ApiKeyAuthenticationAuditTests : IDisposable
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 25, 18, 0, 0, TimeSpan.Zero));
     private readonly RecordingAuditSink _sink = new();
     private readonly GatewaySettingsMonitor _settings;
+    private readonly InMemoryFailedAuthenticationStore _store;
     private readonly ApiKeyAuthenticationMiddleware _middleware;
 
     public ApiKeyAuthenticationAuditTests()
@@ -29,22 +30,29 @@ public sealed class ApiKeyAuthenticationAuditTests : IDisposable
             ("Admin:AuthFailureLimit", "3"),
             ("Admin:AuthFailureWindow", "00:01:00"));
         _settings = new GatewaySettingsMonitor(configuration, GatewaySettings.TryLoad(configuration, out _)!, NullLogger<GatewaySettingsMonitor>.Instance);
-        _middleware = new ApiKeyAuthenticationMiddleware(
+        _store = new InMemoryFailedAuthenticationStore(_time);
+        _middleware = Node();
+    }
+
+    /// <summary>A gateway node's middleware: each has its own limiter, and all share <see cref="_store"/>.</summary>
+    private ApiKeyAuthenticationMiddleware Node()
+        => new(
             static context =>
             {
                 context.Response.StatusCode = StatusCodes.Status200OK;
                 return Task.CompletedTask;
             },
             _settings,
-            new FailedAuthenticationLimiter(_time),
+            new FailedAuthenticationLimiter(_store, new LocalFailureTable(_time), _settings, _time, NullLogger<FailedAuthenticationLimiter>.Instance),
             _sink,
             _time,
             NullLogger<ApiKeyAuthenticationMiddleware>.Instance);
-    }
 
     public void Dispose() => _settings.Dispose();
 
-    private async Task<int> SendAsync(string? key, IPAddress? from, string role = AdminRoles.BansRead)
+    private Task<int> SendAsync(string? key, IPAddress? from, string role = AdminRoles.BansRead) => SendAsync(_middleware, key, from, role);
+
+    private static async Task<int> SendAsync(ApiKeyAuthenticationMiddleware middleware, string? key, IPAddress? from, string role = AdminRoles.BansRead)
     {
         var context = new DefaultHttpContext();
         context.Connection.RemoteIpAddress = from;
@@ -54,7 +62,7 @@ public sealed class ApiKeyAuthenticationAuditTests : IDisposable
             context.Request.Headers[ApiKeyAuthenticationMiddleware.ApiKeyHeader] = key;
         }
 
-        await _middleware.InvokeAsync(context);
+        await middleware.InvokeAsync(context);
         return context.Response.StatusCode;
     }
 
@@ -82,6 +90,44 @@ public sealed class ApiKeyAuthenticationAuditTests : IDisposable
             _sink.Refusals.Select(r => (r.Client, r.Reason)));
         Assert.Equal(_time.GetUtcNow().AddSeconds(-3), _sink.Refusals[0].At);
         Assert.Empty(_sink.Events);
+    }
+
+    [Fact]
+    public async Task WrongKeysOnTwoNodes_TheNodeThatDidNotSeeTheLockout_RefusesAsLockedWithoutCounting()
+    {
+        var other = Node();
+        var statuses = new List<int>
+        {
+            await SendAsync("wrong-1", Attacker),
+            await SendAsync(other, "wrong-2", Attacker),
+            await SendAsync("wrong-3", Attacker),
+            await SendAsync(other, "wrong-4", Attacker),
+            await SendAsync(other, Key, Attacker),
+            await SendAsync(Key, Attacker),
+        };
+
+        Assert.Equal([401, 401, 401, 429, 429, 429], statuses);
+        Assert.Equal(3, _store.CountOf("203.0.113.9"));
+        Assert.Equal(
+            ["admin-auth-failed", "admin-auth-failed", "admin-auth-failed", "admin-auth-locked", "admin-auth-locked", "admin-auth-locked"],
+            _sink.Refusals.Select(r => r.Reason));
+        Assert.Equal(200, await SendAsync(other, Key, IPAddress.Parse("203.0.113.10")));
+    }
+
+    [Fact]
+    public async Task StoreDown_WrongKeysAreCountedOnTheNode_ValidKeysFromOtherAddressesStillWork()
+    {
+        _store.Outage = StoreOutage.Down;
+        var statuses = new List<int>();
+        for (var i = 0; i < 4; i++)
+        {
+            statuses.Add(await SendAsync("wrong-" + i, Attacker));
+        }
+
+        statuses.Add(await SendAsync(Key, Attacker));
+        statuses.Add(await SendAsync(Key, IPAddress.Parse("203.0.113.10")));
+
+        Assert.Equal([401, 401, 401, 429, 429, 200], statuses);
     }
 
     [Fact]
