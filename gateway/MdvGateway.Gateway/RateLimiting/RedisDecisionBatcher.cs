@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using MdvGateway.Gateway.Configuration;
 using MdvGateway.Gateway.Diagnostics;
@@ -121,7 +120,7 @@ internal sealed partial class RedisDecisionBatcher
     private async Task CallAsync(Lane lane, List<BatchOperation> batch)
     {
         var settings = _settings.Current;
-        var started = Stopwatch.GetTimestamp();
+        var started = _time.GetTimestamp();
         RedisResult[]? results = null;
         Exception? failure = null;
         try
@@ -147,19 +146,31 @@ internal sealed partial class RedisDecisionBatcher
             failure = ex;
         }
 
-        var elapsed = Stopwatch.GetElapsedTime(started);
+        var elapsed = _time.GetElapsedTime(started);
         if (failure is null && results is not null)
         {
             _metrics.RedisCall(elapsed, failed: false);
             _metrics.RedisBatch(DecisionsIn(batch));
             _breaker.RecordSuccess();
-            var now = DateTimeOffset.FromUnixTimeMilliseconds((long)results[0]);
-            var position = 1;
-            foreach (var operation in batch)
+            try
             {
-                // Reserves are installed here, before the next batch is cut: the requests that queued meanwhile take
-                // them instead of going to Redis.
-                operation.Read(results, ref position, now);
+                var now = DateTimeOffset.FromUnixTimeMilliseconds((long)results[0]);
+                var position = 1;
+                foreach (var operation in batch)
+                {
+                    // Reserves are installed here, before the next batch is cut: the requests that queued meanwhile
+                    // take them instead of going to Redis.
+                    operation.Read(results, ref position, now);
+                }
+            }
+            catch (Exception ex)
+            {
+                // An answer this code cannot read (a script of another version?) must neither hang the lane nor leave a
+                // request unanswered: they get WhenStoreUnavailable like any failed call.
+                Log.AnswerUnreadable(_logger, batch.Count, ex.GetType().Name, ex.Message);
+                StartNext(lane);
+                FailAll(batch);
+                return;
             }
 
             StartNext(lane);
@@ -174,10 +185,15 @@ internal sealed partial class RedisDecisionBatcher
             _breaker.RecordFailure();
             Log.CallFailed(_logger, batch.Count, failure?.GetType().Name ?? "?", failure?.Message ?? "no result");
             StartNext(lane);
-            foreach (var operation in batch)
-            {
-                operation.Fail(StoreStatus.Failed);
-            }
+            FailAll(batch);
+        }
+    }
+
+    private static void FailAll(List<BatchOperation> batch)
+    {
+        foreach (var operation in batch)
+        {
+            operation.Fail(StoreStatus.Failed);
         }
     }
 
@@ -357,5 +373,8 @@ internal sealed partial class RedisDecisionBatcher
     {
         [LoggerMessage(EventId = 3004, Level = LogLevel.Warning, Message = "A rate-limit call to Redis for {Operations} operations failed: {ErrorType}: {Error}")]
         public static partial void CallFailed(ILogger logger, int operations, string errorType, string error);
+
+        [LoggerMessage(EventId = 3005, Level = LogLevel.Error, Message = "The answer of a rate-limit call to Redis for {Operations} operations could not be read: {ErrorType}: {Error}")]
+        public static partial void AnswerUnreadable(ILogger logger, int operations, string errorType, string error);
     }
 }
