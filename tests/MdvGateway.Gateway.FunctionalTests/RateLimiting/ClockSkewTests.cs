@@ -19,7 +19,11 @@ public sealed class ClockSkewTests(UpstreamFixture fixture) : IClassFixture<Upst
         Assert.True(File.Exists(FakeTimeLibrary), $"{FakeTimeLibrary} is missing: make services-up installs Debian's faketime");
         const int limit = 6;
         var window = TimeSpan.FromSeconds(60);
-        var config = new GatewayConfig(fixture.Upstream.Address).Route("api", "/api", "skew").Policy("skew", limit, "00:01:00");
+        var config = new GatewayConfig(fixture.Upstream.Address).Route("api", "/api", "skew").Policy("skew", limit, "00:01:00")
+            // Only Redis decides here: a slow call on a busy machine must not fall back to a node's own count (which
+            // admits on its own) and pass for over-admission; it would answer 503 and fail the test visibly instead.
+            .Set("Redis:TimeoutMs", "3000")
+            .Set("RateLimiting:WhenStoreUnavailable", "Reject");
         await using var honest = await GatewayProcess.StartAsync(config.Values);
         await using var ahead = await GatewayProcess.StartAsync(config.Values, new Dictionary<string, string>
         {
