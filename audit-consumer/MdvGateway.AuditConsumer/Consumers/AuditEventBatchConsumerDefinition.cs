@@ -5,7 +5,8 @@ using Microsoft.Extensions.Options;
 namespace MdvGateway.AuditConsumer.Consumers;
 
 /// <summary>
-/// Where and how <see cref="AuditEventBatchConsumer"/> runs: queue <c>audit-events</c>, batches of up to
+/// Where and how <see cref="AuditEventBatchConsumer"/> runs: queue <c>audit-events</c> (beside
+/// <see cref="AuditEventsRecordedConsumer"/>), batches of up to
 /// <c>Audit:BatchSize</c> events or <c>Audit:BatchTimeLimit</c>, <c>Audit:ConcurrentBatches</c> at once, and a retry
 /// policy that never gives up on a batch PostgreSQL could not take.
 /// </summary>
@@ -38,10 +39,13 @@ internal sealed class AuditEventBatchConsumerDefinition : ConsumerDefinition<Aud
         // was down for longer than some count of attempts. The messages stay unacknowledged (so RabbitMQ redelivers
         // them if this process dies) and the back-off is capped at Audit:RetryMaxDelay. On shutdown the wait is
         // cancelled and the messages are returned to the queue.
-        consumerConfigurator.UseMessageRetry(retry =>
-        {
-            retry.Ignore<UnstorableAuditEventsException>();
-            retry.Exponential(int.MaxValue, FirstRetryDelay, _options.RetryMaxDelay, FirstRetryDelay);
-        });
+        consumerConfigurator.UseMessageRetry(retry => RetryUntilStored(retry, _options));
+    }
+
+    /// <summary>Retries a write PostgreSQL could not take with capped back-off, forever; never an unstorable event.</summary>
+    internal static void RetryUntilStored(IRetryConfigurator retry, AuditOptions options)
+    {
+        retry.Ignore<UnstorableAuditEventsException>();
+        retry.Exponential(int.MaxValue, FirstRetryDelay, options.RetryMaxDelay, FirstRetryDelay);
     }
 }
