@@ -27,12 +27,20 @@ internal sealed class AuditEventBatchConsumerDefinition : ConsumerDefinition<Aud
         IConsumerConfigurator<AuditEventBatchConsumer> consumerConfigurator,
         IRegistrationContext context)
     {
-        // MassTransit raises the endpoint's prefetch and concurrency to BatchSize × ConcurrentBatches from these.
+        // MassTransit would raise the endpoint's prefetch to BatchSize × ConcurrentBatches (1000 by default). The queue
+        // also carries messages of up to 500 events, and a thousand of those in memory is a gigabyte: the prefetch is
+        // Audit:PrefetchCount instead, and a batch holds at most its share of it, so that it fills and is written at
+        // once rather than waiting for messages the prefetch cannot deliver.
         consumerConfigurator.Options<BatchOptions>(batch => batch
-            .SetMessageLimit(_options.BatchSize)
+            .SetMessageLimit(MessagesPerBatch(_options))
             .SetTimeLimit(_options.BatchTimeLimit)
             .SetTimeLimitStart(BatchTimeLimitStart.FromFirst)
-            .SetConcurrencyLimit(_options.ConcurrentBatches));
+            .SetConcurrencyLimit(_options.ConcurrentBatches)
+            .SetConfigurationCallback((_, endpoint) =>
+            {
+                endpoint.PrefetchCount = _options.PrefetchCount;
+                endpoint.ConcurrentMessageLimit = _options.PrefetchCount;
+            }));
 
         // On the batch, not the endpoint: a retried batch stays one batch (endpoint-level retry would redeliver its
         // messages one by one). Without a limit: an audit event must not reach the error queue because PostgreSQL
@@ -41,6 +49,10 @@ internal sealed class AuditEventBatchConsumerDefinition : ConsumerDefinition<Aud
         // cancelled and the messages are returned to the queue.
         consumerConfigurator.UseMessageRetry(retry => RetryUntilStored(retry, _options));
     }
+
+    /// <summary>Single-event messages per batch: <c>Audit:BatchSize</c>, or the batch's share of the prefetch if smaller.</summary>
+    internal static int MessagesPerBatch(AuditOptions options)
+        => Math.Max(1, Math.Min(options.BatchSize, options.PrefetchCount / options.ConcurrentBatches));
 
     /// <summary>Retries a write PostgreSQL could not take with capped back-off, forever; never an unstorable event.</summary>
     internal static void RetryUntilStored(IRetryConfigurator retry, AuditOptions options)
