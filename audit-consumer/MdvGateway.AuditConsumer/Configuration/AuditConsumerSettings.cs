@@ -101,7 +101,7 @@ public sealed class AuditConsumerSettings
         Range(problems, $"{s}:BatchSize", options.BatchSize, 1, 10_000);
         Range(problems, $"{s}:ConcurrentBatches", options.ConcurrentBatches, 1, 32);
         Range(problems, $"{s}:PrefetchCount", options.PrefetchCount, 1, 10_000);
-        if (options.PrefetchCount < options.ConcurrentBatches && options.ConcurrentBatches is >= 1 and <= 32)
+        if (options.PrefetchCount is >= 1 and <= 10_000 && options.ConcurrentBatches is >= 1 and <= 32 && options.PrefetchCount < options.ConcurrentBatches)
         {
             problems.Add($"{s}:PrefetchCount: {options.PrefetchCount} must be at least Audit:ConcurrentBatches ({options.ConcurrentBatches}), or batches would wait for messages that cannot arrive");
         }
