@@ -30,7 +30,9 @@
 #                            bans has passed, see the README)
 #   BENCH_TAIL_RPS=2000 BENCH_TAIL_CONNECTIONS=20   the tail scenario's fixed rate and connections (h2load)
 #   BENCH_UPSTREAM_PORT=5190 BENCH_GATEWAY_PORT=8190 BENCH_ADMIN_PORT=8191 BENCH_REDIS_PORT=6391
-#   BENCH_AUDIT=off          off: Audit:Enabled=false (no broker needed); spool: audit on, broker unreachable, the
+#   BENCH_AUDIT=off          off: Audit:Enabled=false (no broker needed); broker: audit on, published to the local
+#                            RabbitMQ (services-up) in a virtual host of the run's own, deleted afterwards (the
+#                            publishing cost, batches included); spool: audit on, broker unreachable, the
 #                            events spooled under the run directory (includes the audit aggregation's cost)
 #   BENCH_SKIP_BUILD=1       use the existing Release build
 #   BENCH_FAIL_BELOW_TARGET=1  exit 3 when any target fails (default: report only)
@@ -82,7 +84,7 @@ done
   die "BENCH_TAIL_RPS ($BENCH_TAIL_RPS) must be a multiple of BENCH_TAIL_CONNECTIONS ($BENCH_TAIL_CONNECTIONS): h2load's --rps is per connection"
 [[ $(printf '%s\n' "$BENCH_UPSTREAM_PORT" "$BENCH_GATEWAY_PORT" "$BENCH_ADMIN_PORT" "$BENCH_REDIS_PORT" | sort -u | wc -l) == 4 ]] ||
   die "BENCH_UPSTREAM_PORT, BENCH_GATEWAY_PORT, BENCH_ADMIN_PORT and BENCH_REDIS_PORT must differ"
-[[ $BENCH_AUDIT == off || $BENCH_AUDIT == spool ]] || die "BENCH_AUDIT must be off or spool (got '$BENCH_AUDIT')"
+[[ $BENCH_AUDIT == off || $BENCH_AUDIT == spool || $BENCH_AUDIT == broker ]] || die "BENCH_AUDIT must be off, broker or spool (got '$BENCH_AUDIT')"
 
 # ---------------------------------------------------------------------------------------------
 # Scenarios and the loads ("runs") they are made of.
@@ -201,8 +203,26 @@ cleanup() {
   stop_pid "$GATEWAY_PID" gateway
   stop_pid "$UPSTREAM_PID" upstream
   stop_redis
+  if [[ -n $AUDIT_VHOST ]]; then
+    rmqctl delete_vhost "$AUDIT_VHOST" >/dev/null 2>&1 || say "could not delete the RabbitMQ virtual host $AUDIT_VHOST"
+  fi
   exit "$rc"
 }
+AUDIT_VHOST=""
+# The audit set-up for the report; for the broker, what reached the run's queue and what went to the spool instead.
+audit_summary() {
+  case $BENCH_AUDIT in
+    off) echo "false (BENCH_AUDIT=off: no broker; refusals skip the audit aggregation)" ;;
+    spool) echo "true, broker unreachable, events spooled under the run directory (BENCH_AUDIT=spool)" ;;
+    broker)
+      local messages spooled
+      messages="$(rmqctl list_queues -p "$AUDIT_VHOST" --no-table-headers name messages 2>/dev/null | awk '$1=="audit-events"{print $2}')"
+      spooled="$(du -sb "$RUN_DIR/audit-spool" 2>/dev/null | cut -f1)"
+      echo "true, published to the local RabbitMQ, virtual host \`$AUDIT_VHOST\` (BENCH_AUDIT=broker): ${messages:-?} messages in \`audit-events\` at the end, ${spooled:-0} bytes spooled"
+      ;;
+  esac
+}
+rmqctl() { (mdv_rabbitmq_env && "$MDV_RABBITMQ_BIN/rabbitmqctl" -n rabbit@localhost -q "$@"); }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
@@ -354,6 +374,18 @@ if [[ $BENCH_AUDIT == spool ]]; then
   # Audit on, broker unreachable (port 1 on loopback refuses at once): every event takes the real request-path and
   # aggregation code, then the disk spool under the run directory.
   AUDIT_ARGS=("Audit:Enabled=true" "Audit:RabbitMq:Host=$HOST" "Audit:RabbitMq:Port=1" "Audit:SpoolDirectory=$RUN_DIR/audit-spool")
+elif [[ $BENCH_AUDIT == broker ]]; then
+  # Audit on and published to the local broker, in a virtual host of this run's own (nobody consumes it; it is
+  # deleted with its queue at the end): the request path, the aggregation and the publishing all run.
+  mdv_port_open "$MDV_RABBITMQ_PORT" || deploy/local/services-up.sh >"$RUN_DIR/services-up.log" 2>&1 ||
+    die "BENCH_AUDIT=broker: could not start the local services (log: $RUN_DIR/services-up.log)"
+  AUDIT_VHOST="mdv-bench-$TS"
+  rmqctl add_vhost "$AUDIT_VHOST" >/dev/null || die "BENCH_AUDIT=broker: could not create the RabbitMQ virtual host $AUDIT_VHOST"
+  rmqctl set_permissions -p "$AUDIT_VHOST" "$MDV_RABBITMQ_USER" '.*' '.*' '.*' >/dev/null ||
+    die "BENCH_AUDIT=broker: could not grant $MDV_RABBITMQ_USER access to $AUDIT_VHOST"
+  AUDIT_ARGS=("Audit:Enabled=true" "Audit:RabbitMq:Host=$HOST" "Audit:RabbitMq:Port=$MDV_RABBITMQ_PORT"
+    "Audit:RabbitMq:VirtualHost=$AUDIT_VHOST" "Audit:RabbitMq:Username=$MDV_RABBITMQ_USER"
+    "Audit:RabbitMq:Password=$MDV_RABBITMQ_PASSWORD" "Audit:SpoolDirectory=$RUN_DIR/audit-spool")
 fi
 
 # The overlay JSON is passed as --Key:Sub=value arguments on top of the gateway's appsettings.json, with the
@@ -1062,7 +1094,7 @@ REPORT="$BENCH_RESULTS_DIR/$TS.md"
   echo "- Git commit: $git_state; gateway binary (MdvGateway.Gateway.dll) $gateway_binary (uncommitted changes in the tree at build time are not recorded)"
   echo "- Scenarios: ${SELECTED[*]}. Load: \`wrk -t$BENCH_THREADS -c$BENCH_CONNECTIONS --latency\`, ${BENCH_DURATION} s per run (botnet and plain-botnet ${BENCH_BOTNET_DURATION} s), $BENCH_ROUNDS interleaved rounds after ${BENCH_WARMUP} s of warm-up per load; tail: \`h2load --h1 -c$BENCH_TAIL_CONNECTIONS --rps $((BENCH_TAIL_RPS / BENCH_TAIL_CONNECTIONS))\` (= $BENCH_TAIL_RPS req/s). Figures are medians over the rounds; counts are sums."
   echo "- Everything shares the same $NPROC cores: load generator, gateway, upstream, Redis. Background CPU in the 2 s before the gateway started: ${BACKGROUND_BUSY_PCT}% of the machine (busiest: $BACKGROUND_TOP)."
-  echo "- Gateway: per-request log line off, stdout to a file; \`Audit:Enabled\` $([[ $BENCH_AUDIT == off ]] && echo "false (BENCH_AUDIT=off: no broker; refusals skip the audit aggregation)" || echo "true, broker unreachable, events spooled under the run directory (BENCH_AUDIT=spool)"); Redis key prefix \`$KEY_PREFIX\`."
+  echo "- Gateway: per-request log line off, stdout to a file; \`Audit:Enabled\` $(audit_summary); Redis key prefix \`$KEY_PREFIX\`."
   echo
   echo "## Scenarios"
   echo

@@ -35,30 +35,38 @@ local k = 1
 local op_number = 0
 local out = { now }
 
--- Counts a window; drops sub-windows that have left it. Returns the count and the live fields.
-local function count_window(key, window, granularity)
-  local oldest = math.floor((now - window) / granularity)
+-- Counts a window from its first live sub-window `oldest` on; drops the sub-windows that have left it. Returns the
+-- count and the raw fields (read again only for a refusal's Retry-After, so an admission builds no table per field).
+local function count_window(key, oldest)
   local flat = redis.call('HGETALL', key)
-  local total, live, stale = 0, {}, nil
+  local total, stale = 0, nil
   for i = 1, #flat, 2 do
-    local field = tonumber(flat[i])
-    if field < oldest then
+    if tonumber(flat[i]) < oldest then
       stale = stale or {}
       stale[#stale + 1] = flat[i]
     else
-      local c = tonumber(flat[i + 1])
-      total = total + c
-      live[#live + 1] = { field, c }
+      total = total + tonumber(flat[i + 1])
     end
   end
   if stale then
     redis.call('HDEL', key, unpack(stale))
   end
-  return total, live
+  return total, flat
 end
 
--- How long until `excess` permits have left the window (the oldest sub-windows first).
-local function retry_after(live, excess, window, granularity)
+-- How long until `excess` permits have left the window, the oldest sub-windows first: the live fields of `flat`, plus
+-- `added` permits counted in sub-window `current` by this call.
+local function retry_after(flat, oldest, current, added, excess, window, granularity)
+  local live = {}
+  for i = 1, #flat, 2 do
+    local field = tonumber(flat[i])
+    if field >= oldest then
+      live[#live + 1] = { field, tonumber(flat[i + 1]) }
+    end
+  end
+  if added > 0 then
+    live[#live + 1] = { current, added }
+  end
   table.sort(live, function(a, b) return a[1] < b[1] end)
   local freed = 0
   for i = 1, #live do
@@ -126,7 +134,8 @@ while p <= #ARGV do
       local lim = { key = KEYS[k], permit = tonumber(ARGV[p]), window = tonumber(ARGV[p + 1]), granularity = tonumber(ARGV[p + 2]) }
       k = k + 1
       p = p + 3
-      lim.count, lim.live = count_window(lim.key, lim.window, lim.granularity)
+      lim.oldest = math.floor((now - lim.window) / lim.granularity)
+      lim.count, lim.flat = count_window(lim.key, lim.oldest)
       admitted = math.max(0, math.min(admitted, lim.permit - lim.count))
       limits[l] = lim
     end
@@ -165,10 +174,7 @@ while p <= #ARGV do
       if admitted < n then
         local excess = lim.count + admitted - lim.permit + 1
         if excess > 0 then
-          if admitted > 0 then
-            lim.live[#lim.live + 1] = { current, admitted }
-          end
-          retry = retry_after(lim.live, excess, lim.window, lim.granularity)
+          retry = retry_after(lim.flat, lim.oldest, current, admitted, excess, lim.window, lim.granularity)
         end
       end
       out[#out + 1] = lim.count
