@@ -4,8 +4,12 @@
 #
 #   1. a fresh RabbitMQ virtual host and a fresh PostgreSQL database (migrated with the consumer's `migrate` verb);
 #   2. the consumer starts once so it declares its topology, and stops; then tests/bench/ingest/publish.py
-#      publishes BENCH_INGEST_EVENTS AuditEventRecorded messages (MassTransit JSON envelopes, persistent, with
-#      publisher confirms) to exchange MdvGateway.Contracts:AuditEventRecorded; they wait in queue audit-events;
+#      publishes BENCH_INGEST_EVENTS events (MassTransit JSON envelopes, persistent, with publisher confirms) as
+#      AuditEventsRecorded messages of BENCH_INGEST_EVENTS_PER_MESSAGE events to exchange
+#      MdvGateway.Contracts:AuditEventsRecorded, as gateways do by default (Audit:MaxEventsPerMessage), or, with
+#      BENCH_INGEST_EVENTS_PER_MESSAGE=1, one AuditEventRecorded message per event to
+#      MdvGateway.Contracts:AuditEventRecorded (Audit:MaxEventsPerMessage=1, or gateways older than batching);
+#      they wait in queue audit-events;
 #   3. the consumer starts again; timed until `select count(*) from audit_logs` equals the number published
 #      (events/s, wall clock including the consumer's start-up; plus a steady-state rate from recorded_at);
 #   4. the same rows are exported (psql \copy ... TO), the table truncated, and `\copy audit_logs(...) FROM`
@@ -14,7 +18,8 @@
 # Everything it creates (virtual host, database, processes) is removed on exit.
 #
 # Settings (environment):
-#   BENCH_INGEST_EVENTS=20000      messages to publish
+#   BENCH_INGEST_EVENTS=200000     events to publish
+#   BENCH_INGEST_EVENTS_PER_MESSAGE=500  events per message (1 = single-event messages)
 #   BENCH_INGEST_CONSUMER_PORT=8092  the consumer's HTTP port (health endpoints)
 #   BENCH_INGEST_TIMEOUT=300       seconds to wait for the consumer to store everything
 #   BENCH_RESULTS_DIR              where reports go (default tests/bench/results)
@@ -30,7 +35,8 @@ cd "$REPO_ROOT"
 # shellcheck source=deploy/local/env.sh
 . "$REPO_ROOT/deploy/local/env.sh"
 
-: "${BENCH_INGEST_EVENTS:=20000}"
+: "${BENCH_INGEST_EVENTS:=200000}"
+: "${BENCH_INGEST_EVENTS_PER_MESSAGE:=500}"
 : "${BENCH_INGEST_CONSUMER_PORT:=8092}"
 : "${BENCH_INGEST_TIMEOUT:=300}"
 : "${BENCH_RESULTS_DIR:=$BENCH_DIR/results}"
@@ -38,7 +44,7 @@ cd "$REPO_ROOT"
 say() { printf 'bench-ingest: %s\n' "$*"; }
 die() { printf 'bench-ingest: ERROR: %s\n' "$*" >&2; exit 1; }
 
-for v in BENCH_INGEST_EVENTS BENCH_INGEST_CONSUMER_PORT BENCH_INGEST_TIMEOUT; do
+for v in BENCH_INGEST_EVENTS BENCH_INGEST_EVENTS_PER_MESSAGE BENCH_INGEST_CONSUMER_PORT BENCH_INGEST_TIMEOUT; do
   [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer (got '${!v}')"
 done
 
@@ -111,7 +117,13 @@ wait_ready() {
 queue_messages() { rmqctl list_queues -p "$VHOST" --no-table-headers name messages 2>/dev/null | awk '$1=="audit-events"{print $2}'; }
 
 # 1. Fresh virtual host and database.
-say "virtual host $VHOST, database $DB, $BENCH_INGEST_EVENTS events; logs in ${RUN_DIR#"$REPO_ROOT"/}/"
+MESSAGES=$(((BENCH_INGEST_EVENTS + BENCH_INGEST_EVENTS_PER_MESSAGE - 1) / BENCH_INGEST_EVENTS_PER_MESSAGE))
+if ((BENCH_INGEST_EVENTS_PER_MESSAGE > 1)); then
+  CONTRACT=AuditEventsRecorded
+else
+  CONTRACT=AuditEventRecorded
+fi
+say "virtual host $VHOST, database $DB, $BENCH_INGEST_EVENTS events in $MESSAGES $CONTRACT messages; logs in ${RUN_DIR#"$REPO_ROOT"/}/"
 rmqctl add_vhost "$VHOST" >/dev/null
 VHOST_CREATED=1
 rmqctl set_permissions -p "$VHOST" "$MDV_RABBITMQ_USER" '.*' '.*' '.*' >/dev/null
@@ -125,21 +137,22 @@ start_consumer consumer-topology
 wait_ready consumer-topology
 [[ -n $(queue_messages) ]] || die "the consumer did not declare queue audit-events"
 stop_consumer
-say "publishing $BENCH_INGEST_EVENTS messages"
+say "publishing $BENCH_INGEST_EVENTS events in $MESSAGES messages"
 t0=$(now_ns)
-python3 "$PUBLISHER" --vhost "$VHOST" --count "$BENCH_INGEST_EVENTS" --host "$MDV_HOST" --port "$MDV_RABBITMQ_PORT" \
+python3 "$PUBLISHER" --vhost "$VHOST" --count "$BENCH_INGEST_EVENTS" --events-per-message "$BENCH_INGEST_EVENTS_PER_MESSAGE" \
+  --host "$MDV_HOST" --port "$MDV_RABBITMQ_PORT" \
   --user "$MDV_RABBITMQ_USER" --password "$MDV_RABBITMQ_PASSWORD" >"$RUN_DIR/publish.log" 2>&1 ||
   die "publishing failed: $(tail -n 3 "$RUN_DIR/publish.log")"
 PUBLISH_S=$(awk -v a="$t0" -v b="$(now_ns)" 'BEGIN{printf "%.3f", (b-a)/1e9}')
 QUEUED=""
 for _ in $(seq 1 50); do
   QUEUED=$(queue_messages)
-  [[ $QUEUED == "$BENCH_INGEST_EVENTS" ]] && break
+  [[ $QUEUED == "$MESSAGES" ]] && break
   sleep 0.2
 done
-[[ $QUEUED == "$BENCH_INGEST_EVENTS" ]] || die "queue audit-events holds '$QUEUED' messages, expected $BENCH_INGEST_EVENTS"
+[[ $QUEUED == "$MESSAGES" ]] || die "queue audit-events holds '$QUEUED' messages, expected $MESSAGES"
 [[ $(sql -c "select count(*) from audit_logs") == 0 ]] || die "audit_logs is not empty before the consumer run"
-say "queue audit-events holds $QUEUED messages (published in ${PUBLISH_S} s)"
+say "queue audit-events holds $QUEUED messages, $BENCH_INGEST_EVENTS events (published in ${PUBLISH_S} s)"
 
 # 3. Consumer ingest: from process start to count(*) = N.
 say "starting the consumer"
@@ -148,16 +161,17 @@ start_consumer consumer-ingest
 deadline=$((SECONDS + BENCH_INGEST_TIMEOUT))
 while :; do
   n=$(sql -c "select count(*) from audit_logs")
-  [[ $n -ge $QUEUED ]] && break
+  [[ $n -ge $BENCH_INGEST_EVENTS ]] && break
   kill -0 "$CONSUMER_PID" 2>/dev/null || die "the consumer exited; see $RUN_DIR/consumer-ingest.log"
-  ((SECONDS < deadline)) || die "only $n of $QUEUED rows after ${BENCH_INGEST_TIMEOUT} s; see $RUN_DIR/consumer-ingest.log"
+  ((SECONDS < deadline)) || die "only $n of $BENCH_INGEST_EVENTS rows after ${BENCH_INGEST_TIMEOUT} s; see $RUN_DIR/consumer-ingest.log"
   sleep 0.05
 done
 t1=$(now_ns)
 INGEST_S=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", (b-a)/1e9}')
+PEAK_RSS_MB=$(awk '/^VmHWM:/{printf "%.0f", $2/1024}' "/proc/$CONSUMER_PID/status" 2>/dev/null || echo "?")
 stop_consumer
 ROWS=$(sql -c "select count(*) from audit_logs")
-[[ $ROWS == "$QUEUED" ]] || die "audit_logs holds $ROWS rows, expected $QUEUED (duplicates or losses)"
+[[ $ROWS == "$BENCH_INGEST_EVENTS" ]] || die "audit_logs holds $ROWS rows, expected $BENCH_INGEST_EVENTS (duplicates or losses)"
 LEFT=$(queue_messages)
 ERRORS=$(rmqctl list_queues -p "$VHOST" --no-table-headers name messages 2>/dev/null | awk '$1=="audit-events_error"{print $2}')
 # Steady state: recorded_at is now() of each writing transaction. Rows of every transaction but the last, over the
@@ -194,6 +208,7 @@ CONCURRENT=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["Au
   echo
   echo "Commit \`$(git rev-parse --short HEAD 2>/dev/null || echo unknown)\`$(git diff --quiet 2>/dev/null || echo ' (with local changes)'), $(nproc) CPUs, $(uname -sr)."
   echo "Consumer settings: Audit:BatchSize $BATCH_SIZE, Audit:ConcurrentBatches $CONCURRENT (appsettings.json of the Release build)."
+  echo "Messages: $MESSAGES \`$CONTRACT\` of up to $BENCH_INGEST_EVENTS_PER_MESSAGE events each (BENCH_INGEST_EVENTS_PER_MESSAGE)."
   echo
   echo "| measurement | rows | seconds | rows/s |"
   echo "| --- | ---: | ---: | ---: |"
@@ -203,9 +218,10 @@ CONCURRENT=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["Au
   echo
   echo "**consumer / COPY = $RATIO** (steady state: $RATIO_STEADY)"
   echo
-  echo "- $BENCH_INGEST_EVENTS \`rate_limit.exceeded\` events, published with publisher confirms in ${PUBLISH_S} s to"
-  echo "  \`MdvGateway.Contracts:AuditEventRecorded\` while the consumer was stopped; queue \`audit-events\` held $QUEUED."
+  echo "- $BENCH_INGEST_EVENTS \`rate_limit.exceeded\` events in $MESSAGES messages, published with publisher confirms in ${PUBLISH_S} s to"
+  echo "  \`MdvGateway.Contracts:$CONTRACT\` while the consumer was stopped; queue \`audit-events\` held $QUEUED messages."
   echo "- After the run: audit-events held ${LEFT:-?} messages, audit-events_error ${ERRORS:-0}."
+  echo "- The consumer's peak resident memory during the run: ${PEAK_RSS_MB} MiB."
   echo "- The wall-clock rate includes the consumer's start-up (.NET, bus connection, schema check), so it is a lower bound."
   echo "- COPY is one transaction from a client-side file (psql \`\\copy\`), timed including psql's start."
 } >"$REPORT"

@@ -100,6 +100,11 @@ public sealed class AuditConsumerSettings
         Range(problems, $"{s}:PartitionsAhead", options.PartitionsAhead, 0, 24);
         Range(problems, $"{s}:BatchSize", options.BatchSize, 1, 10_000);
         Range(problems, $"{s}:ConcurrentBatches", options.ConcurrentBatches, 1, 32);
+        Range(problems, $"{s}:PrefetchCount", options.PrefetchCount, 1, 10_000);
+        if (options.PrefetchCount is >= 1 and <= 10_000 && options.ConcurrentBatches is >= 1 and <= 32 && options.PrefetchCount < options.ConcurrentBatches)
+        {
+            problems.Add($"{s}:PrefetchCount: {options.PrefetchCount} must be at least Audit:ConcurrentBatches ({options.ConcurrentBatches}), or batches would wait for messages that cannot arrive");
+        }
         Range(problems, $"{s}:PartitionMaintenanceInterval", options.PartitionMaintenanceInterval, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
         Range(problems, $"{s}:BatchTimeLimit", options.BatchTimeLimit, TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(1));
         Range(problems, $"{s}:RetryMaxDelay", options.RetryMaxDelay, TimeSpan.FromMilliseconds(200), TimeSpan.FromMinutes(10));

@@ -36,6 +36,15 @@ public sealed class AuditOptions
     public int ConcurrentBatches { get; set; } = 2;
 
     /// <summary>
+    /// Messages RabbitMQ hands this process ahead of their acknowledgement (the queue's prefetch). Default <c>100</c>.
+    /// It bounds memory: a gateway's message carries up to 500 events (<c>Audit:MaxEventsPerMessage</c>) and takes
+    /// about 1 MB in memory once read, so this is also the most such messages held at once. Single-event messages
+    /// (older gateways, or <c>Audit:MaxEventsPerMessage</c> 1) are written in batches of at most
+    /// <c>PrefetchCount / ConcurrentBatches</c>, and <c>Audit:BatchSize</c>.
+    /// </summary>
+    public int PrefetchCount { get; set; } = 100;
+
+    /// <summary>
     /// Longest wait between two attempts to write a batch while PostgreSQL is unavailable. Default <c>00:00:30</c>.
     /// Attempts start at about 200 ms and double up to this value; they never give up, and the batch's messages stay
     /// unacknowledged in RabbitMQ meanwhile.

@@ -7,11 +7,15 @@ namespace MdvGateway.AuditConsumer.Consumers;
 /// </summary>
 internal static class AuditTopology
 {
-    /// <summary>The exchange MassTransit names after the message type; publishers send here.</summary>
+    /// <summary>The exchange MassTransit names after the single-event message type; publishers send here.</summary>
     public const string MessageExchange = "MdvGateway.Contracts:AuditEventRecorded";
 
+    /// <summary>The same for the message that carries many events (<c>AuditEventsRecorded</c>).</summary>
+    public const string BatchMessageExchange = "MdvGateway.Contracts:AuditEventsRecorded";
+
     /// <summary>The consumer's queue, and the exchange of the same name bound to it (MassTransit's receive endpoint
-    /// layout: <see cref="MessageExchange"/> → exchange <c>audit-events</c> → queue <c>audit-events</c>).</summary>
+    /// layout: <see cref="MessageExchange"/> and <see cref="BatchMessageExchange"/> → exchange <c>audit-events</c> →
+    /// queue <c>audit-events</c>).</summary>
     public const string QueueName = "audit-events";
 
     /// <summary>Where messages that can never be stored end up (created by MassTransit on the first one).</summary>

@@ -2,6 +2,7 @@ using MassTransit;
 using MdvGateway.AuditConsumer.Configuration;
 using MdvGateway.AuditConsumer.Diagnostics;
 using MdvGateway.Contracts;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace MdvGateway.AuditConsumer.Consumers;
 
@@ -11,7 +12,8 @@ internal static class ConsumersServiceCollectionExtensions
     public const string HealthCheckName = "rabbitmq";
 
     /// <summary>
-    /// MassTransit on RabbitMQ with the audit batch consumer on queue <c>audit-events</c>, and the monitor of that
+    /// MassTransit on RabbitMQ with both audit consumers (single-event messages in batches, and messages carrying many
+    /// events) on queue <c>audit-events</c>, and the monitor of that
     /// queue's depth. The host starts without waiting for the broker; readiness reports it until the bus is connected.
     /// </summary>
     public static IServiceCollection AddAuditConsumers(this IServiceCollection services, RabbitMqOptions rabbitMq)
@@ -19,6 +21,7 @@ internal static class ConsumersServiceCollectionExtensions
         services.AddMassTransit(bus =>
         {
             bus.AddConsumer<AuditEventBatchConsumer, AuditEventBatchConsumerDefinition>();
+            bus.AddConsumer<AuditEventsRecordedConsumer, AuditEventsRecordedConsumerDefinition>();
             bus.ConfigureHealthCheckOptions(health =>
             {
                 health.Name = HealthCheckName;
@@ -33,11 +36,13 @@ internal static class ConsumersServiceCollectionExtensions
                 });
                 // Pinned, as the gateway pins it: renaming or moving the contract type must not move the exchange.
                 rabbit.Message<AuditEventRecorded>(message => message.SetEntityName(AuditTopology.MessageExchange));
+                rabbit.Message<AuditEventsRecorded>(message => message.SetEntityName(AuditTopology.BatchMessageExchange));
                 rabbit.ConnectReceiveObserver(new UnreadableMessageObserver(
                     context.GetRequiredService<AuditMetrics>(), context.GetRequiredService<ILogger<UnreadableMessageObserver>>()));
                 rabbit.ConfigureEndpoints(context);
             });
         });
+        services.TryAddSingleton<AuditEventStorage>();
         services.AddHostedService<AuditQueueMonitor>();
         services.Configure<MassTransitHostOptions>(host =>
         {

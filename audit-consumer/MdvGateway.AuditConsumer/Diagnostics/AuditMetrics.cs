@@ -57,7 +57,7 @@ internal sealed class AuditMetrics
         _maintenanceFailures = meter.CreateCounter<long>("mdv.audit.partitions.maintenance_failures", "{run}", "Partition maintenance runs that failed (retried within a minute).");
     }
 
-    public void Received(string eventType) => _received.Add(1, new KeyValuePair<string, object?>("event_type", Category(eventType)));
+    public void Received(string? eventType) => _received.Add(1, new KeyValuePair<string, object?>("event_type", Category(eventType)));
 
     public void BatchWritten(int size, int inserted, int duplicates, TimeSpan elapsed)
     {

@@ -26,8 +26,20 @@ public sealed class AuditOptions
     /// </summary>
     public TimeSpan AggregationInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Events held in memory on their way to the broker; beyond this they go to the spool. Default 10000.</summary>
-    public int QueueCapacity { get; set; } = 10_000;
+    /// <summary>
+    /// Events held in memory on their way to the broker; beyond this they go to the spool. Default 50000: each
+    /// aggregation interval queues one event per client at once (20,000 for a botnet of 20,000 addresses), and the
+    /// queue must hold such a burst, and the next one, while the previous is being confirmed (README, "Audit").
+    /// </summary>
+    public int QueueCapacity { get; set; } = 50_000;
+
+    /// <summary>
+    /// Most audit events carried by one RabbitMQ message (<c>AuditEventsRecorded</c>); a message also stays under about
+    /// 256 KiB, and waits at most 50 ms for more events to fill it. Default 500. 1 publishes every event as a message of
+    /// its own (<c>AuditEventRecorded</c>), the only kind audit consumers older than the batched message understand:
+    /// keep 1 until every consumer is upgraded (deploy/README.md). Between 1 and 10000.
+    /// </summary>
+    public int MaxEventsPerMessage { get; set; } = 500;
 
     /// <summary>
     /// The most the spool may hold on disk, in bytes. Events that do not fit are dropped, logged and counted in

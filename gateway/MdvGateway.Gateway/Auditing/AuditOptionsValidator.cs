@@ -58,6 +58,12 @@ internal static class AuditOptionsValidator
             problems.Add($"{s}:QueueCapacity: {options.QueueCapacity} must be between 1 and 1000000");
         }
 
+        if (options.MaxEventsPerMessage is < 1 or > MaxEventsPerMessageLimit)
+        {
+            problems.Add(string.Create(CultureInfo.InvariantCulture,
+                $"{s}:MaxEventsPerMessage: {options.MaxEventsPerMessage} must be between 1 (one event per message, for audit consumers that predate batched messages) and {MaxEventsPerMessageLimit}"));
+        }
+
         if (options.MaxSpoolBytes is < MinSpoolBytes or > MaxSpoolBytesLimit)
         {
             problems.Add(string.Create(CultureInfo.InvariantCulture, $"{s}:MaxSpoolBytes: {options.MaxSpoolBytes} must be between {MinSpoolBytes} (1 MiB) and {MaxSpoolBytesLimit} (1 TiB)"));
@@ -71,6 +77,7 @@ internal static class AuditOptionsValidator
         }
     }
 
+    private const int MaxEventsPerMessageLimit = 10_000;
     private const long MinSpoolBytes = 1L << 20;
     private const long MaxSpoolBytesLimit = 1L << 40;
 }

@@ -5,7 +5,10 @@ namespace MdvGateway.Gateway.Auditing;
 /// <summary>Talking to the broker, and what the publisher believes about it.</summary>
 internal sealed partial class AuditPublisher
 {
-    /// <summary>Publishes concurrently, waits at most <see cref="AuditOptions.PublishTimeout"/>, and returns what was not confirmed.</summary>
+    /// <summary>
+    /// Packs <paramref name="events"/> into messages, publishes them concurrently, waits at most
+    /// <see cref="AuditOptions.PublishTimeout"/>, and returns the events of every message that was not confirmed.
+    /// </summary>
     private async Task<List<AuditEventRecorded>> PublishAsync(List<AuditEventRecorded> events, string source, CancellationToken cancellationToken)
     {
         using var deadline = new CancellationTokenSource(_options.PublishTimeout, _time);
@@ -15,10 +18,18 @@ internal sealed partial class AuditPublisher
             return [.. events];
         }
 
-        var publishes = new Task[events.Count];
-        for (var i = 0; i < events.Count; i++)
+        var single = _options.MaxEventsPerMessage == 1;
+        var counts = single ? null : AuditMessageSplitter.Split(events, _options.MaxEventsPerMessage);
+        var messageCount = counts?.Count ?? events.Count;
+        var publishes = new Task[messageCount];
+        var closedAt = _time.GetUtcNow();
+        for (int i = 0, offset = 0; i < messageCount; i++)
         {
-            publishes[i] = PublishOneAsync(events[i], timeout.Token);
+            var count = counts?[i] ?? 1;
+            publishes[i] = single
+                ? PublishOneAsync(events[offset], timeout.Token)
+                : PublishManyAsync(new AuditEventsRecorded(Guid.NewGuid(), closedAt, events.GetRange(offset, count)), timeout.Token);
+            offset += count;
         }
 
         Exception? failure = null;
@@ -32,18 +43,27 @@ internal sealed partial class AuditPublisher
         }
 
         var unpublished = new List<AuditEventRecorded>();
-        for (var i = 0; i < events.Count; i++)
+        var confirmedMessages = 0;
+        for (int i = 0, offset = 0; i < messageCount; i++)
         {
-            if (!publishes[i].IsCompletedSuccessfully)
+            var count = counts?[i] ?? 1;
+            if (publishes[i].IsCompletedSuccessfully)
             {
-                unpublished.Add(events[i]);
+                confirmedMessages++;
             }
+            else
+            {
+                unpublished.AddRange(events.GetRange(offset, count));
+            }
+
+            offset += count;
         }
 
         var confirmed = events.Count - unpublished.Count;
         if (confirmed > 0)
         {
             _metrics.AuditPublished(confirmed, source);
+            _metrics.AuditMessagesPublished(confirmedMessages, single ? nameof(AuditEventRecorded) : nameof(AuditEventsRecorded));
         }
 
         if (unpublished.Count == 0)
@@ -67,7 +87,7 @@ internal sealed partial class AuditPublisher
             await _transport.DeclareTopologyAsync(timeout.Token);
             _topologyDeclared = true;
             BrokerBack();
-            Log.TopologyDeclared(_logger, AuditTopology.ExchangeName, AuditTopology.QueueName);
+            Log.TopologyDeclared(_logger, AuditTopology.ExchangeList, AuditTopology.QueueName);
             return true;
         }
         catch (Exception ex)
@@ -82,6 +102,18 @@ internal sealed partial class AuditPublisher
         try
         {
             return _transport.PublishAsync(auditEvent, cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            return Task.FromException(ex);
+        }
+    }
+
+    private Task PublishManyAsync(AuditEventsRecorded message, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return _transport.PublishAsync(message, cancellationToken);
         }
         catch (Exception ex)
         {

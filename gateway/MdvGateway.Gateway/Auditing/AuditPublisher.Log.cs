@@ -4,8 +4,8 @@ internal sealed partial class AuditPublisher
 {
     private static partial class Log
     {
-        [LoggerMessage(EventId = 6001, Level = LogLevel.Information, Message = "Audit topology declared: exchange {Exchange} bound to queue {Queue}")]
-        public static partial void TopologyDeclared(ILogger logger, string exchange, string queue);
+        [LoggerMessage(EventId = 6001, Level = LogLevel.Information, Message = "Audit topology declared: exchanges {Exchanges} bound to queue {Queue}")]
+        public static partial void TopologyDeclared(ILogger logger, string exchanges, string queue);
 
         [LoggerMessage(EventId = 6002, Level = LogLevel.Warning, Message = "RabbitMQ at {Host}:{Port} is unavailable for audit events ({ErrorType}: {Error}); spooling them to disk and retrying")]
         public static partial void BrokerAway(ILogger logger, string host, int port, string errorType, string error);

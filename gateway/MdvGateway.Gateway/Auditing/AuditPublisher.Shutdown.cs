@@ -39,9 +39,9 @@ internal sealed partial class AuditPublisher
         }
 
         // What is left of the same PublishTimeout for all of it, then whatever is left goes to the spool.
-        for (var offset = 0; offset < remaining.Count; offset += BatchSize)
+        for (var offset = 0; offset < remaining.Count; offset += RoundEvents)
         {
-            var chunk = remaining.GetRange(offset, Math.Min(BatchSize, remaining.Count - offset));
+            var chunk = remaining.GetRange(offset, Math.Min(RoundEvents, remaining.Count - offset));
             var unpublished = MayPublish && !deadline.IsCancellationRequested
                 ? await PublishAsync(chunk, "queue", deadline.Token)
                 : chunk;

@@ -5,19 +5,34 @@ namespace MdvGateway.Gateway.Auditing;
 
 /// <summary>
 /// Moves audit events from the in-memory queue to the broker, in the background: flushes the aggregates every
-/// <see cref="AuditOptions.AggregationInterval"/>, publishes in concurrent batches bounded by
-/// <see cref="AuditOptions.PublishTimeout"/>, spools what fails and, while the broker is away, everything, retrying
-/// with back-off; replays the spool once publishing works again. At shutdown it flushes the aggregates and publishes
-/// what is queued within one <see cref="AuditOptions.PublishTimeout"/>, spooling the rest, so a restart loses nothing.
+/// <see cref="AuditOptions.AggregationInterval"/>, packs the events into messages of up to
+/// <see cref="AuditOptions.MaxEventsPerMessage"/> (waiting at most <see cref="FillTime"/> for a message to fill),
+/// publishes up to <see cref="MessagesPerRound"/> messages at once, each confirmed within
+/// <see cref="AuditOptions.PublishTimeout"/>, spools the events of every message that fails and, while the broker is
+/// away, everything, retrying with back-off; replays the spool, in the same messages, once publishing works again. At
+/// shutdown it flushes the aggregates and publishes what is queued within one <see cref="AuditOptions.PublishTimeout"/>,
+/// spooling the rest, so a restart loses nothing.
 /// </summary>
 /// <remarks>
-/// Every event taken from the queue or the spool ends up confirmed by the broker or written (back) to the spool. A
-/// publish that timed out may still reach the broker, so an event can arrive twice; the consumer stores each
-/// <see cref="AuditEventRecorded.EventId"/> once.
+/// Every event taken from the queue or the spool ends up confirmed by the broker or written (back) to the spool, event
+/// by event: the spool knows nothing of messages. A publish that timed out may still reach the broker, so an event can
+/// arrive twice, even in two different messages; the consumer stores each <see cref="AuditEventRecorded.EventId"/> once.
 /// </remarks>
 internal sealed partial class AuditPublisher : BackgroundService, IAuditBrokerStatus
 {
-    internal const int BatchSize = 100;
+    /// <summary>Messages published concurrently in one round, each with its own confirmation.</summary>
+    internal const int MessagesPerRound = 100;
+
+    /// <summary>
+    /// Longest the publisher waits for a message to fill once events are queued (never with
+    /// <see cref="AuditOptions.MaxEventsPerMessage"/> 1): a trickle of discrete events (bans, admin writes) then
+    /// travels a few to a message instead of one to a message, for at most this much more delay.
+    /// </summary>
+    internal static readonly TimeSpan FillTime = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>How often the queue is looked at while a message fills.</summary>
+    private static readonly TimeSpan FillPollInterval = TimeSpan.FromMilliseconds(10);
+
     internal static readonly TimeSpan FirstRetryDelay = TimeSpan.FromSeconds(1);
     internal static readonly TimeSpan LongestRetryDelay = TimeSpan.FromSeconds(15);
 
@@ -29,7 +44,7 @@ internal sealed partial class AuditPublisher : BackgroundService, IAuditBrokerSt
     private readonly TimeProvider _time;
     private readonly GatewayMetrics _metrics;
     private readonly ILogger<AuditPublisher> _logger;
-    private readonly List<AuditEventRecorded> _batch = new(BatchSize);
+    private readonly List<AuditEventRecorded> _batch = [];
     private bool _topologyDeclared;
     private bool _brokerAway;
 
@@ -67,6 +82,9 @@ internal sealed partial class AuditPublisher : BackgroundService, IAuditBrokerSt
         => Volatile.Read(ref _unreachableSinceTicks) is > 0 and var ticks ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
 
     public long SpoolBytes => _spool.Bytes;
+
+    /// <summary>Events taken from the queue, the spool or the shutdown's remainder for one round of publishes.</summary>
+    private int RoundEvents => MessagesPerRound * _options.MaxEventsPerMessage;
 
     /// <summary>Whether the broker is believed reachable (or it is time to try it again).</summary>
     private bool MayPublish => !_brokerAway || _time.GetUtcNow() >= _retryAt;
@@ -131,8 +149,13 @@ internal sealed partial class AuditPublisher : BackgroundService, IAuditBrokerSt
             await TryDeclareTopologyAsync(CancellationToken.None);
         }
 
+        if (_queue.Count > 0 && MayPublish)
+        {
+            await WaitToFillAsync(stoppingToken);
+        }
+
         _batch.Clear();
-        while (_batch.Count < BatchSize && _queue.Reader.TryRead(out var auditEvent))
+        while (_batch.Count < RoundEvents && _queue.Reader.TryRead(out var auditEvent))
         {
             _batch.Add(auditEvent);
         }
@@ -206,9 +229,9 @@ internal sealed partial class AuditPublisher : BackgroundService, IAuditBrokerSt
         }
 
         var unpublished = new List<AuditEventRecorded>();
-        for (var offset = 0; offset < events.Count; offset += BatchSize)
+        for (var offset = 0; offset < events.Count; offset += RoundEvents)
         {
-            var chunk = events.GetRange(offset, Math.Min(BatchSize, events.Count - offset));
+            var chunk = events.GetRange(offset, Math.Min(RoundEvents, events.Count - offset));
             if (unpublished.Count > 0 || stoppingToken.IsCancellationRequested)
             {
                 unpublished.AddRange(chunk);
@@ -228,6 +251,30 @@ internal sealed partial class AuditPublisher : BackgroundService, IAuditBrokerSt
         if (unpublished.Count == 0)
         {
             Log.Replayed(_logger, events.Count, segment.Path);
+        }
+    }
+
+    /// <summary>
+    /// Waits until a whole message's worth of events is queued, or <see cref="FillTime"/> has passed. The events stay
+    /// in the queue meanwhile, so a shutdown that cancels the wait finds them there.
+    /// </summary>
+    private async Task WaitToFillAsync(CancellationToken stoppingToken)
+    {
+        if (_options.MaxEventsPerMessage == 1)
+        {
+            return;
+        }
+
+        var started = _time.GetTimestamp();
+        while (_queue.Count < _options.MaxEventsPerMessage)
+        {
+            var left = FillTime - _time.GetElapsedTime(started);
+            if (left <= TimeSpan.Zero)
+            {
+                return;
+            }
+
+            await Task.Delay(left < FillPollInterval ? left : FillPollInterval, _time, stoppingToken);
         }
     }
 

@@ -15,8 +15,17 @@ internal static class AuditTopology
     /// </summary>
     public const string ExchangeName = "MdvGateway.Contracts:AuditEventRecorded";
 
-    /// <summary>The durable queue the audit consumer reads; bound directly to <see cref="ExchangeName"/>.</summary>
+    /// <summary>The same for <see cref="AuditEventsRecorded"/>, the message carrying several events; bound to the same queue.</summary>
+    public const string BatchExchangeName = "MdvGateway.Contracts:AuditEventsRecorded";
+
+    /// <summary>The durable queue the audit consumer reads; bound directly to both exchanges.</summary>
     public const string QueueName = "audit-events";
 
     public const string ExchangeType = "fanout";
+
+    /// <summary>Both message exchanges, in the order they are declared.</summary>
+    public static readonly IReadOnlyList<string> Exchanges = [ExchangeName, BatchExchangeName];
+
+    /// <summary>The exchanges' names, for a log line.</summary>
+    public static readonly string ExchangeList = string.Join(", ", Exchanges);
 }

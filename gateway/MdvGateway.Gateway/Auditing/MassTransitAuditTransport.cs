@@ -34,19 +34,24 @@ internal sealed partial class MassTransitAuditTransport : IAuditTransport
                 host.ConnectionName("mdv-gateway audit " + AuditEvents.NodeId);
             });
             cfg.Message<AuditEventRecorded>(m => m.SetEntityName(AuditTopology.ExchangeName));
-            cfg.Publish<AuditEventRecorded>(p =>
-            {
-                p.Durable = true;
-                p.AutoDelete = false;
-                p.ExchangeType = AuditTopology.ExchangeType;
-                // MassTransit declares this whenever it opens a channel to publish on, so the queue is back even if
-                // the broker lost it; DeclareTopologyAsync declares the same before the first publish.
-                p.BindQueue(AuditTopology.ExchangeName, AuditTopology.QueueName, queue =>
-                {
-                    queue.Durable = true;
-                    queue.AutoDelete = false;
-                });
-            });
+            cfg.Message<AuditEventsRecorded>(m => m.SetEntityName(AuditTopology.BatchExchangeName));
+            cfg.Publish<AuditEventRecorded>(p => DurableFanoutToQueue(p, AuditTopology.ExchangeName));
+            cfg.Publish<AuditEventsRecorded>(p => DurableFanoutToQueue(p, AuditTopology.BatchExchangeName));
+        });
+    }
+
+    private static void DurableFanoutToQueue<T>(IRabbitMqMessagePublishTopologyConfigurator<T> publish, string exchange)
+        where T : class
+    {
+        publish.Durable = true;
+        publish.AutoDelete = false;
+        publish.ExchangeType = AuditTopology.ExchangeType;
+        // MassTransit declares this whenever it opens a channel to publish on, so the queue is back even if the broker
+        // lost it; DeclareTopologyAsync declares the same before the first publish.
+        publish.BindQueue(exchange, AuditTopology.QueueName, queue =>
+        {
+            queue.Durable = true;
+            queue.AutoDelete = false;
         });
     }
 
@@ -73,15 +78,21 @@ internal sealed partial class MassTransitAuditTransport : IAuditTransport
         };
         await using var connection = await factory.CreateConnectionAsync(cancellationToken);
         await using var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken);
-        await channel.ExchangeDeclareAsync(AuditTopology.ExchangeName, AuditTopology.ExchangeType, durable: true, autoDelete: false, cancellationToken: cancellationToken);
         await channel.QueueDeclareAsync(AuditTopology.QueueName, durable: true, exclusive: false, autoDelete: false, cancellationToken: cancellationToken);
-        await channel.QueueBindAsync(AuditTopology.QueueName, AuditTopology.ExchangeName, routingKey: string.Empty, cancellationToken: cancellationToken);
+        foreach (var exchange in AuditTopology.Exchanges)
+        {
+            await channel.ExchangeDeclareAsync(exchange, AuditTopology.ExchangeType, durable: true, autoDelete: false, cancellationToken: cancellationToken);
+            await channel.QueueBindAsync(AuditTopology.QueueName, exchange, routingKey: string.Empty, cancellationToken: cancellationToken);
+        }
         await channel.CloseAsync(cancellationToken);
         await connection.CloseAsync(cancellationToken);
     }
 
     public Task PublishAsync(AuditEventRecorded auditEvent, CancellationToken cancellationToken)
         => _bus.Publish(auditEvent, cancellationToken);
+
+    public Task PublishAsync(AuditEventsRecorded message, CancellationToken cancellationToken)
+        => _bus.Publish(message, cancellationToken);
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {

@@ -28,6 +28,7 @@ internal sealed class GatewayMetrics
     private readonly Counter<long> _auditPublished;
     private readonly Counter<long> _auditSpooled;
     private readonly Counter<long> _auditDropped;
+    private readonly Counter<long> _auditMessages;
     private Func<CircuitState> _circuitState = static () => CircuitState.Closed;
     private Func<int> _activeBans = static () => 0;
     private Func<long> _auditSpoolBytes = static () => 0;
@@ -60,6 +61,8 @@ internal sealed class GatewayMetrics
         _auditPublished = meter.CreateCounter<long>("mdv.gateway.audit.published", "{event}", "Audit events the broker confirmed, by source (queue or spool).");
         _auditSpooled = meter.CreateCounter<long>("mdv.gateway.audit.spooled", "{event}", "Audit events written to the disk spool, by reason.");
         _auditDropped = meter.CreateCounter<long>("mdv.gateway.audit.dropped", "{event}", "Audit events lost, by reason (spool_full, spool_write_failed, spool_unreadable, spool_closed).");
+        _auditMessages = meter.CreateCounter<long>("mdv.gateway.audit.messages", "{message}",
+            "Audit messages the broker confirmed, by message_type (AuditEventsRecorded carries up to Audit:MaxEventsPerMessage events, AuditEventRecorded one).");
         meter.CreateObservableGauge("mdv.gateway.audit.spool.size", () => _auditSpoolBytes(), "By", "Bytes of audit events waiting in the disk spool.");
         meter.CreateObservableGauge("mdv.gateway.audit.queue.length", () => _auditQueueLength(), "{event}", "Audit events waiting in the in-memory queue.");
         meter.CreateObservableGauge("mdv.gateway.audit.broker.connected", ObserveBroker, "{state}",
@@ -156,6 +159,10 @@ internal sealed class GatewayMetrics
     /// <param name="count">Events confirmed.</param>
     /// <param name="source"><c>queue</c> or <c>spool</c>.</param>
     public void AuditPublished(int count, string source) => _auditPublished.Add(count, new KeyValuePair<string, object?>("source", source));
+
+    /// <param name="count">Messages confirmed.</param>
+    /// <param name="messageType">The contract's name: <c>AuditEventsRecorded</c> or <c>AuditEventRecorded</c>.</param>
+    public void AuditMessagesPublished(int count, string messageType) => _auditMessages.Add(count, new KeyValuePair<string, object?>("message_type", messageType));
 
     /// <param name="count">Events written.</param>
     /// <param name="reason"><c>broker_unavailable</c>, <c>queue_full</c> or <c>shutdown</c>.</param>

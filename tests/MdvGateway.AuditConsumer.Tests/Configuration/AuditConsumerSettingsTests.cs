@@ -22,6 +22,7 @@ public sealed class AuditConsumerSettingsTests
         Assert.Equal(500, settings.Audit.BatchSize);
         Assert.Equal(TimeSpan.FromMilliseconds(200), settings.Audit.BatchTimeLimit);
         Assert.Equal(2, settings.Audit.ConcurrentBatches);
+        Assert.Equal(100, settings.Audit.PrefetchCount);
     }
 
     [Fact]
@@ -59,6 +60,15 @@ public sealed class AuditConsumerSettingsTests
         Assert.Contains("Audit:MigrateOnStart: 'yes' is not a valid boolean (true or false)", problems);
         Assert.Contains(problems, p => p.StartsWith("Audit:RetryMaxDelay: 00:00:00.0100000 must be between", StringComparison.Ordinal));
         Assert.Equal(8, problems.Count);
+    }
+
+    [Fact]
+    public void TryLoad_PrefetchBelowTheConcurrentBatches_IsRefusedWithBothKeys()
+    {
+        var problems = Problems(("ConnectionStrings:AuditDb", Connection), ("Audit:PrefetchCount", "3"), ("Audit:ConcurrentBatches", "4"));
+
+        Assert.Equal(["Audit:PrefetchCount: 3 must be at least Audit:ConcurrentBatches (4), or batches would wait for messages that cannot arrive"], problems);
+        Assert.Equal(["Audit:PrefetchCount: 0 must be between 1 and 10000"], Problems(("ConnectionStrings:AuditDb", Connection), ("Audit:PrefetchCount", "0")));
     }
 
     [Fact]

@@ -25,7 +25,8 @@ public sealed class ConsumerResilienceTests(AuditInfrastructure infrastructure) 
         await using var publisher = await TestPublisher.StartAsync(infrastructure);
         var before = AuditEvents.Many(300).ToList();
         var during = AuditEvents.Many(700).ToList();
-        var duringStop = AuditEvents.Many(200).ToList();
+        // Fewer than Audit:PrefetchCount (100), so that the consumer holds every one of them while it retries.
+        var duringStop = AuditEvents.Many(80).ToList();
 
         await publisher.PublishAsync(before);
         await WaitForRowsAsync(postgres.ConnectionString, before.Count, consumer);

@@ -34,5 +34,9 @@ public sealed class TestPublisher : IAsyncDisposable
 
     public Task PublishAsync(params AuditEventRecorded[] events) => PublishAsync((IEnumerable<AuditEventRecorded>)events);
 
+    /// <summary>Publishes <paramref name="events"/> as one <see cref="AuditEventsRecorded"/> message, with a publisher confirm.</summary>
+    public Task PublishBatchAsync(IEnumerable<AuditEventRecorded> events)
+        => _bus.Publish(new AuditEventsRecorded(Guid.NewGuid(), DateTimeOffset.UtcNow, [.. events]));
+
     public async ValueTask DisposeAsync() => await _bus.StopAsync();
 }

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using System.Text.Json;
 using MdvGateway.Contracts;
 using MdvGateway.Gateway.Admin;
@@ -298,19 +297,7 @@ public sealed class AdminAuditTests(UpstreamFixture fixture) : IClassFixture<Ups
         }
     }
 
-    /// <summary>Takes every message from the audit queue: its raw body and the event it carries.</summary>
+    /// <summary>Takes every message from the audit queue, of either contract: each event with the raw body of the message that carried it.</summary>
     private static async Task<List<(string Body, AuditEventRecorded Event)>> TakeAllAsync(TestVirtualHost vhost)
-    {
-        var messages = new List<(string, AuditEventRecorded)>();
-        await using var connection = await vhost.ConnectAsync();
-        await using var channel = await connection.CreateChannelAsync();
-        while (await channel.BasicGetAsync("audit-events", autoAck: true) is { } message)
-        {
-            var body = Encoding.UTF8.GetString(message.Body.Span);
-            using var envelope = JsonDocument.Parse(body);
-            messages.Add((body, envelope.RootElement.GetProperty("message").Deserialize<AuditEventRecorded>(JsonSerializerOptions.Web)!));
-        }
-
-        return messages;
-    }
+        => [.. (await vhost.TakeMessagesAsync()).SelectMany(m => m.Events.Select(e => (m.Body, e)))];
 }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 using MdvGateway.Contracts;
 using MdvGateway.Gateway.FunctionalTests.Infrastructure;
 using RabbitMQ.Client;
@@ -89,24 +88,32 @@ internal sealed class TestVirtualHost : IAsyncDisposable
         }
     }
 
-    /// <summary>Takes every message from <paramref name="queue"/> and reads each as MassTransit's envelope of an audit event.</summary>
-    public async Task<List<AuditEventRecorded>> TakeAllAsync(string queue = "audit-events")
+    /// <summary>Takes one message from <paramref name="queue"/> as it is, or null when it is empty.</summary>
+    public async Task<byte[]?> TakeRawAsync(string queue = "audit-events")
     {
-        var events = new List<AuditEventRecorded>();
+        await using var connection = await ConnectAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        return await channel.BasicGetAsync(queue, autoAck: true) is { } message ? message.Body.ToArray() : null;
+    }
+
+    /// <summary>Takes every message from <paramref name="queue"/>, of either contract, and returns the events they carry, in order.</summary>
+    public async Task<List<AuditEventRecorded>> TakeAllAsync(string queue = "audit-events")
+        => [.. (await TakeMessagesAsync(queue)).SelectMany(m => m.Events)];
+
+    /// <summary>Takes every message from <paramref name="queue"/> and reads each as MassTransit's envelope of either audit contract.</summary>
+    public async Task<List<AuditMessage>> TakeMessagesAsync(string queue = "audit-events")
+    {
+        var messages = new List<AuditMessage>();
         await using var connection = await ConnectAsync();
         await using var channel = await connection.CreateChannelAsync();
         while (await channel.BasicGetAsync(queue, autoAck: true) is { } message)
         {
             Assert.Equal("application/vnd.masstransit+json", message.BasicProperties.ContentType);
             Assert.Equal(DeliveryModes.Persistent, message.BasicProperties.DeliveryMode);
-            using var envelope = JsonDocument.Parse(message.Body);
-            Assert.Contains(
-                "urn:message:MdvGateway.Contracts:AuditEventRecorded",
-                envelope.RootElement.GetProperty("messageType").EnumerateArray().Select(t => t.GetString()));
-            events.Add(envelope.RootElement.GetProperty("message").Deserialize<AuditEventRecorded>(JsonSerializerOptions.Web)!);
+            messages.Add(AuditMessage.Read(message.Body));
         }
 
-        return events;
+        return messages;
     }
 
     public async ValueTask DisposeAsync()

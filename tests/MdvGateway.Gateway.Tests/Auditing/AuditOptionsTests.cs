@@ -15,7 +15,8 @@ public sealed class AuditOptionsTests
         Assert.Equal(("127.0.0.1", 5672, "/", "guest"), (audit.RabbitMq.Host, audit.RabbitMq.Port, audit.RabbitMq.VirtualHost, audit.RabbitMq.Username));
         Assert.Equal(".local/audit-spool", audit.SpoolDirectory);
         Assert.Equal(TimeSpan.FromSeconds(1), audit.AggregationInterval);
-        Assert.Equal(10_000, audit.QueueCapacity);
+        Assert.Equal(50_000, audit.QueueCapacity);
+        Assert.Equal(500, audit.MaxEventsPerMessage);
         Assert.Equal(1L << 30, audit.MaxSpoolBytes);
         Assert.Equal(TimeSpan.FromSeconds(5), audit.PublishTimeout);
     }
@@ -60,6 +61,9 @@ public sealed class AuditOptionsTests
         { "Audit:AggregationInterval", "00:00:00.050", "Audit:AggregationInterval: 00:00:00.0500000 must be between" },
         { "Audit:AggregationInterval", "1s", "Audit:AggregationInterval: '1s' is not a valid duration" },
         { "Audit:QueueCapacity", "0", "Audit:QueueCapacity: 0 must be between 1 and 1000000" },
+        { "Audit:MaxEventsPerMessage", "0", "Audit:MaxEventsPerMessage: 0 must be between 1 (one event per message" },
+        { "Audit:MaxEventsPerMessage", "10001", "Audit:MaxEventsPerMessage: 10001 must be between 1" },
+        { "Audit:MaxEventsPerMessage", "many", "Audit:MaxEventsPerMessage: 'many' is not a valid whole number" },
         { "Audit:MaxSpoolBytes", "1000", "Audit:MaxSpoolBytes: 1000 must be between 1048576 (1 MiB)" },
         { "Audit:PublishTimeout", "00:01:00", "Audit:PublishTimeout: 00:01:00 must be between 00:00:00.1 and 00:00:10" },
         { "Audit:Enabled", "yes", "Audit:Enabled: 'yes' is not a valid boolean" },

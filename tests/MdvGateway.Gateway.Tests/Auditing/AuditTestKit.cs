@@ -59,7 +59,14 @@ internal sealed class FakeAuditTransport : IAuditTransport
 {
     private int _declarations;
 
+    /// <summary>Every confirmed event, whichever message carried it.</summary>
     public ConcurrentQueue<AuditEventRecorded> Published { get; } = new();
+
+    /// <summary>Every confirmed message, as the events it carried, and whether it was the one-event contract.</summary>
+    public ConcurrentQueue<(bool Single, IReadOnlyList<AuditEventRecorded> Events)> Messages { get; } = new();
+
+    /// <summary>Fails every message carrying this event (once it is set), the others go through.</summary>
+    public volatile AuditEventRecorded? Poison;
 
     public volatile bool Available = true;
 
@@ -85,13 +92,32 @@ internal sealed class FakeAuditTransport : IAuditTransport
     }
 
     public Task PublishAsync(AuditEventRecorded auditEvent, CancellationToken cancellationToken)
+        => Accept(true, [auditEvent], cancellationToken);
+
+    public Task PublishAsync(AuditEventsRecorded message, CancellationToken cancellationToken)
+        => Accept(false, message.Events, cancellationToken);
+
+    private Task Accept(bool single, IReadOnlyList<AuditEventRecorded> events, CancellationToken cancellationToken)
     {
         if (!Available)
         {
             return FailAsync(cancellationToken);
         }
 
-        Published.Enqueue(auditEvent);
+        if (Poison is { } poison && events.Contains(poison))
+        {
+            return Task.FromException(new InvalidOperationException("message refused"));
+        }
+
+        lock (Messages)
+        {
+            Messages.Enqueue((single, events));
+            foreach (var auditEvent in events)
+            {
+                Published.Enqueue(auditEvent);
+            }
+        }
+
         return Task.CompletedTask;
     }
 

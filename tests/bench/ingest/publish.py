@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""Publishes N AuditEventRecorded messages (MassTransit JSON envelopes) to RabbitMQ, for tests/bench/ingest.sh.
+"""Publishes N audit events (MassTransit JSON envelopes) to RabbitMQ, for tests/bench/ingest.sh: one AuditEventRecorded
+message per event, or, with --events-per-message K > 1, AuditEventsRecorded messages of K events each (the last one
+holds the rest), as gateways publish them with Audit:MaxEventsPerMessage.
 
 A minimal AMQP 0-9-1 client using only the standard library (no pika offline): PLAIN login, one channel, publisher
 confirms. Every message is persistent, content type application/vnd.masstransit+json, published to the exchange
-MassTransit names after the message type (MdvGateway.Contracts:AuditEventRecorded). Exits non-zero unless the
-broker confirmed (acked) all N messages.
+MassTransit names after the message type (MdvGateway.Contracts:AuditEventRecorded or :AuditEventsRecorded). Exits
+non-zero unless the broker confirmed (acked) every message; prints the number of messages.
 
-usage: publish.py --vhost V --count N [--host 127.0.0.1] [--port 5672] [--user guest] [--password guest]
+usage: publish.py --vhost V --count N [--events-per-message K] [--host 127.0.0.1] [--port 5672] [--user guest] [--password guest]
 """
 import argparse
 import datetime
@@ -18,6 +20,8 @@ import uuid
 
 EXCHANGE = "MdvGateway.Contracts:AuditEventRecorded"
 MESSAGE_TYPE = "urn:message:MdvGateway.Contracts:AuditEventRecorded"
+BATCH_EXCHANGE = "MdvGateway.Contracts:AuditEventsRecorded"
+BATCH_MESSAGE_TYPE = "urn:message:MdvGateway.Contracts:AuditEventsRecorded"
 FRAME_METHOD, FRAME_HEADER, FRAME_BODY, FRAME_HEARTBEAT, FRAME_END = 1, 2, 3, 8, 0xCE
 WINDOW = 2000  # unconfirmed messages allowed in flight
 
@@ -88,9 +92,9 @@ class Amqp:
         return args
 
 
-def envelope(vhost, now, i):
+def event(now, i):
     occurred = now.isoformat().replace("+00:00", "Z")
-    event = {
+    return {
         "eventId": str(uuid.uuid4()),
         "occurredAt": occurred,
         "eventType": "rate_limit.exceeded",
@@ -101,13 +105,24 @@ def envelope(vhost, now, i):
         "actor": "bench-ingest",
         "details": {"count": 3 + i % 7, "firstAt": occurred, "lastAt": occurred, "limit": 1, "window": 60},
     }
-    return {
+
+
+def envelope(vhost, now, first, count, batched):
+    occurred = now.isoformat().replace("+00:00", "Z")
+    if batched:
+        exchange, message_type = BATCH_EXCHANGE, BATCH_MESSAGE_TYPE
+        message = {"eventId": str(uuid.uuid4()), "occurredAt": occurred,
+                   "events": [event(now, i) for i in range(first, first + count)]}
+    else:
+        exchange, message_type = EXCHANGE, MESSAGE_TYPE
+        message = event(now, first)
+    return exchange, {
         "messageId": str(uuid.uuid4()),
         "conversationId": str(uuid.uuid4()),
         "sourceAddress": f"rabbitmq://127.0.0.1/{vhost}/bench_ingest_publisher",
-        "destinationAddress": f"rabbitmq://127.0.0.1/{vhost}/{EXCHANGE}",
-        "messageType": [MESSAGE_TYPE],
-        "message": event,
+        "destinationAddress": f"rabbitmq://127.0.0.1/{vhost}/{exchange}",
+        "messageType": [message_type],
+        "message": message,
         "sentTime": occurred,
         "headers": {},
     }
@@ -117,6 +132,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--vhost", required=True)
     p.add_argument("--count", type=int, required=True)
+    p.add_argument("--events-per-message", type=int, default=1)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=5672)
     p.add_argument("--user", default="guest")
@@ -158,22 +174,27 @@ def main():
                     nacked += 1
                 acked = tag if flags & 1 else max(acked, tag)
 
-    for i in range(a.count):
-        env = envelope(a.vhost, now, i)
+    per_message = max(1, a.events_per_message)
+    batched = per_message > 1
+    messages = (a.count + per_message - 1) // per_message
+    window = WINDOW if not batched else max(8, WINDOW // per_message)
+    for m in range(messages):
+        first = m * per_message
+        exchange, env = envelope(a.vhost, now, first, min(per_message, a.count - first), batched)
         body = json.dumps(env, separators=(",", ":")).encode()
-        c.method(1, 60, 40, struct.pack(">H", 0) + shortstr(EXCHANGE) + shortstr("") + b"\x00")
+        c.method(1, 60, 40, struct.pack(">H", 0) + shortstr(exchange) + shortstr("") + b"\x00")
         # content-type, delivery-mode, message-id
         props = shortstr("application/vnd.masstransit+json") + b"\x02" + shortstr(env["messageId"])
         c.frame(FRAME_HEADER, 1, struct.pack(">HHQH", 60, 0, len(body), 0x8000 | 0x1000 | 0x0080) + props)
         for off in range(0, len(body), max_body):
             c.frame(FRAME_BODY, 1, body[off:off + max_body])
-        sent = i + 1
-        if sent % 200 == 0:
+        sent = m + 1
+        if sent % 200 == 0 or batched:
             c.flush()
-            if sent - acked > WINDOW:
-                drain(sent - WINDOW // 2)
+            if sent - acked > window:
+                drain(sent - window // 2)
     c.flush()
-    drain(a.count)
+    drain(messages)
     c.method(0, 10, 50, struct.pack(">H", 200) + shortstr("bye") + struct.pack(">HH", 0, 0))
     c.flush()
     try:
@@ -184,7 +205,7 @@ def main():
     if nacked:
         print(f"publish: {nacked} message(s) nacked by the broker", file=sys.stderr)
         return 1
-    print(a.count)
+    print(messages)
     return 0
 
 
