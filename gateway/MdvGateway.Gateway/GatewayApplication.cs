@@ -3,6 +3,7 @@ using MdvGateway.Gateway.Auditing;
 using MdvGateway.Gateway.ClientIdentity;
 using MdvGateway.Gateway.Configuration;
 using MdvGateway.Gateway.Diagnostics;
+using MdvGateway.Gateway.Hosting;
 using MdvGateway.Gateway.IpBans;
 using MdvGateway.Gateway.Proxy;
 using MdvGateway.Gateway.RateLimiting;
@@ -30,7 +31,11 @@ public static class GatewayApplication
                        ?? throw new GatewayConfigurationException(problems);
         var proxy = new AcceptedProxyConfiguration(builder.Configuration);
 
+        // After the framework's own binding of the Kestrel section: the validated limits, with the gateway's defaults.
+        builder.WebHost.ConfigureKestrel(kestrel => settings.Listener.ApplyTo(kestrel.Limits));
+
         builder.AddGatewayLogging();
+        builder.Services.AddGatewayRequestTimeouts(settings.RequestTimeouts);
         builder.Services
             .AddGatewaySettings(settings, proxy)
             .AddGatewayDiagnostics()
@@ -52,8 +57,10 @@ public static class GatewayApplication
         app.UseGatewayRequestLogging();
         app.UseClientIdentity();
         app.UseIpBans();
+        app.UseRequestTimeouts();
         app.MapReverseProxy(proxy =>
         {
+            proxy.UseMiddleware<RequestBodyLimitMiddleware>();
             proxy.UseMiddleware<UpstreamErrorMiddleware>();
             proxy.UseDistributedRateLimiting();
             proxy.UseSessionAffinity();

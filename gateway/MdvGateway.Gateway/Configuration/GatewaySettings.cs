@@ -1,6 +1,7 @@
 using MdvGateway.Gateway.Admin;
 using MdvGateway.Gateway.Auditing;
 using MdvGateway.Gateway.ClientIdentity;
+using MdvGateway.Gateway.Hosting;
 using MdvGateway.Gateway.IpBans;
 using MdvGateway.Gateway.RateLimiting;
 using MdvGateway.Gateway.Redis;
@@ -27,6 +28,12 @@ internal sealed class GatewaySettings
     }
 
     public RedisOptions Redis { get; }
+
+    /// <summary>The public listener's Kestrel limits; read once at start (a change needs a restart).</summary>
+    public ListenerLimitsOptions Listener { get; private init; } = new();
+
+    /// <summary>How long a request may take in all; read once at start.</summary>
+    public RequestTimeoutsOptions RequestTimeouts { get; private init; } = new();
 
     /// <summary>The admin listener's settings; its URLs are read once at start, its keys on every reload.</summary>
     public AdminOptions Admin { get; }
@@ -75,6 +82,12 @@ internal sealed class GatewaySettings
         var audit = Bind<AuditOptions>(configuration, AuditOptions.SectionName, structural, badPaths);
         AuditOptionsValidator.Validate(audit, semantic);
 
+        var listener = Bind<ListenerLimitsOptions>(configuration, ListenerLimitsOptions.SectionName, structural, badPaths);
+        ListenerLimitsOptionsValidator.Validate(listener, semantic);
+
+        var timeouts = Bind<RequestTimeoutsOptions>(configuration, RequestTimeoutsOptions.SectionName, structural, badPaths);
+        RequestTimeoutsOptionsValidator.Validate(timeouts, semantic);
+
         ProxyConfigurationValidator.Validate(configuration, semantic);
 
         // Validators name the bad value where that helps; a secret that ends up in one (a password pasted into a host
@@ -90,7 +103,7 @@ internal sealed class GatewaySettings
             return null;
         }
 
-        return new GatewaySettings(redis, clientIp, RateLimitPolicySet.Create(rateLimiting), ipBans, admin, audit);
+        return new GatewaySettings(redis, clientIp, RateLimitPolicySet.Create(rateLimiting), ipBans, admin, audit) { Listener = listener, RequestTimeouts = timeouts };
     }
 
     /// <summary>Route id → the <c>RateLimiterPolicy</c> it names.</summary>

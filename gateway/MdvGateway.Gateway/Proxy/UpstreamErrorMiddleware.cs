@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.Timeouts;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace MdvGateway.Gateway.Proxy;
@@ -35,6 +36,16 @@ internal sealed partial class UpstreamErrorMiddleware
         }
 
         var route = context.GetReverseProxyFeature().Route.Config.RouteId;
+        if (context.Features.Get<IHttpRequestTimeoutFeature>() is { RequestTimeoutToken.IsCancellationRequested: true })
+        {
+            // The request used up its RequestTimeouts budget (the timeout cancels RequestAborted too): the gateway cut
+            // it, not the client.
+            Log.UpstreamFailed(_logger, route, "RequestTimeout");
+            await ProblemResponse.WriteAsync(context, StatusCodes.Status504GatewayTimeout, TimeoutType, "Request timed out",
+                "The request took longer than this route allows.");
+            return;
+        }
+
         if (IsClientGone(error.Error, context.RequestAborted))
         {
             // The client went away: nobody is listening for a body, and the upstream did nothing wrong. 499 (nginx's

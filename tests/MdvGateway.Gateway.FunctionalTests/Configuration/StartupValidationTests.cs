@@ -21,6 +21,8 @@ public sealed class StartupValidationTests
         { "ClientIp:TrustedProxies:0", "10.1.2.3/8", "ClientIp:TrustedProxies:0: '10.1.2.3/8' has bits set after the /8 prefix" },
         { "ReverseProxy:Routes:login:RateLimiterPolicy", "atuh", "ReverseProxy:Routes:login:RateLimiterPolicy: 'atuh' is not defined under RateLimiting:Policies" },
         { "ReverseProxy:Routes:login:ClusterId", "ap", "ReverseProxy:Routes:login:ClusterId: 'ap' is not defined under ReverseProxy:Clusters (defined: app)" },
+        { "Kestrel:Limits:KeepAliveTimeout", "fifteen", "Kestrel:Limits:KeepAliveTimeout: 'fifteen' is not a valid duration" },
+        { "Kestrel:Limits:RequestHeadersTimeout", "00:00:00", "Kestrel:Limits:RequestHeadersTimeout: 00:00:00 must be between" },
         { "ReverseProxy:Clusters:app:Destinations:d1:Address", "127.0.0.1:9", "ReverseProxy:Clusters:app:Destinations:d1:Address: '127.0.0.1:9' is not an absolute http:// or https:// URL" },
     };
 

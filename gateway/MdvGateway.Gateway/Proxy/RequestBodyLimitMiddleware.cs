@@ -1,0 +1,31 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace MdvGateway.Gateway.Proxy;
+
+/// <summary>
+/// Refuses a request whose declared <c>Content-Length</c> exceeds its body limit (<c>Kestrel:Limits:MaxRequestBodySize</c>,
+/// or the route's <c>MaxRequestBodySize</c>) with 413 before anything is sent upstream. Kestrel alone would find out
+/// only when the body is read, after YARP had already opened the upstream request. A chunked body has no declared length;
+/// Kestrel still cuts it at the limit while it streams.
+/// </summary>
+internal sealed class RequestBodyLimitMiddleware(RequestDelegate next)
+{
+    public Task InvokeAsync(HttpContext context)
+    {
+        if (context.Request.ContentLength is long length
+            && context.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize is long limit
+            && length > limit)
+        {
+            return ProblemResponse.WriteAsync(
+                context,
+                StatusCodes.Status413PayloadTooLarge,
+                "urn:mdvgateway:problem:body-too-large",
+                "Request body too large",
+                string.Create(CultureInfo.InvariantCulture, $"The request body of {length} bytes is over this route's limit of {limit} bytes."),
+                writer => writer.WriteNumber("limit", limit));
+        }
+
+        return next(context);
+    }
+}
