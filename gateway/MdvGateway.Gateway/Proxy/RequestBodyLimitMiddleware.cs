@@ -13,9 +13,7 @@ internal sealed class RequestBodyLimitMiddleware(RequestDelegate next)
 {
     public Task InvokeAsync(HttpContext context)
     {
-        if (context.Request.ContentLength is long length
-            && context.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize is long limit
-            && length > limit)
+        if (context.Request.ContentLength is long length && LimitOf(context) is long limit && length > limit)
         {
             return ProblemResponse.WriteAsync(
                 context,
@@ -28,4 +26,12 @@ internal sealed class RequestBodyLimitMiddleware(RequestDelegate next)
 
         return next(context);
     }
+
+    /// <summary>
+    /// The route's own limit (YARP applies it only when it forwards; -1 there means none), else the listener's.
+    /// </summary>
+    private static long? LimitOf(HttpContext context)
+        => context.GetReverseProxyFeature().Route.Config.MaxRequestBodySize is long route
+            ? (route < 0 ? null : route)
+            : context.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize;
 }

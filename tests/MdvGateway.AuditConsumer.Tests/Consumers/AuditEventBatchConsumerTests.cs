@@ -12,27 +12,8 @@ namespace MdvGateway.AuditConsumer.Tests.Consumers;
 
 /// <summary>The consumer on the real broker and database: what a published event becomes.</summary>
 [Collection(AuditInfrastructureGroup.Name)]
-public sealed class AuditEventBatchConsumerTests(AuditInfrastructure infrastructure) : IAsyncLifetime
+public sealed class AuditEventBatchConsumerTests(AuditInfrastructure infrastructure) : ConsumerTestContext(infrastructure)
 {
-    private TestDatabase _database = null!;
-    private InProcessConsumer _consumer = null!;
-    private TestPublisher _publisher = null!;
-
-    public async Task InitializeAsync()
-    {
-        await infrastructure.PurgeAsync();
-        _database = await AuditInfrastructure.CreateDatabaseAsync();
-        _consumer = await InProcessConsumer.StartAsync(infrastructure.ConsumerArgs(_database.ConnectionString));
-        _publisher = await TestPublisher.StartAsync(infrastructure);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _publisher.DisposeAsync();
-        await _consumer.DisposeAsync();
-        await _database.DisposeAsync();
-    }
-
     [Fact]
     public async Task Consume_EachEventType_StoresOneRowWithItsColumns()
     {
@@ -57,12 +38,12 @@ public sealed class AuditEventBatchConsumerTests(AuditInfrastructure infrastruct
                 AuditEvents.Json("""{"reason":"admin-authentication","count":7}""")),
         };
 
-        await _publisher.PublishAsync(events);
+        await Publisher.PublishAsync(events);
         await WaitForRowsAsync(events.Length);
 
         foreach (var sent in events)
         {
-            var rows = await _database.RowsAsync("""
+            var rows = await Database.RowsAsync("""
                 SELECT event_type, occurred_at, abbrev(client_ip), route_id, policy, actor, details::text, recorded_at
                 FROM audit_logs WHERE event_id = @id
                 """, ("id", sent.EventId));
@@ -85,29 +66,29 @@ public sealed class AuditEventBatchConsumerTests(AuditInfrastructure infrastruct
         var once = AuditEvents.RateLimitExceeded();
         var other = AuditEvents.RateLimitExceeded();
 
-        await _publisher.PublishAsync(once);
+        await Publisher.PublishAsync(once);
         await WaitForRowsAsync(1);
-        await _publisher.PublishAsync(once, other);
+        await Publisher.PublishAsync(once, other);
         await WaitForRowsAsync(2);
 
-        Assert.Equal(1L, await _database.ScalarAsync<long>("SELECT count(*) FROM audit_logs WHERE event_id = @id", ("id", once.EventId)));
+        Assert.Equal(1L, await Database.ScalarAsync<long>("SELECT count(*) FROM audit_logs WHERE event_id = @id", ("id", once.EventId)));
         await Eventually.TrueAsync(() => Task.FromResult(Sum(duplicates) == 1), TimeSpan.FromSeconds(5), "one duplicate counted");
     }
 
     [Fact]
     public async Task Consume_FiveThousandEvents_StoresEveryOneOnceInBatches()
     {
-        using var batchSizes = new MetricCollector<int>(_consumer.Services.GetRequiredService<IMeterFactory>(), AuditMetrics.MeterName, "mdv.audit.batch.size");
+        using var batchSizes = new MetricCollector<int>(Consumer.Services.GetRequiredService<IMeterFactory>(), AuditMetrics.MeterName, "mdv.audit.batch.size");
         var events = AuditEvents.Many(5000).ToList();
 
-        await _publisher.PublishAsync(events);
+        await Publisher.PublishAsync(events);
         await WaitForRowsAsync(events.Count, TimeSpan.FromSeconds(60));
 
-        Assert.Equal(5000L, await _database.ScalarAsync<long>("SELECT count(DISTINCT event_id) FROM audit_logs"));
+        Assert.Equal(5000L, await Database.ScalarAsync<long>("SELECT count(DISTINCT event_id) FROM audit_logs"));
         Assert.Equal(events.Sum(e => e.Details.GetProperty("count").GetInt64()),
-            await _database.ScalarAsync<decimal>("SELECT sum((details->>'count')::bigint) FROM audit_logs WHERE event_type = 'rate_limit.exceeded'"));
+            await Database.ScalarAsync<decimal>("SELECT sum((details->>'count')::bigint) FROM audit_logs WHERE event_type = 'rate_limit.exceeded'"));
         Assert.True(batchSizes.GetMeasurementSnapshot().Max(m => m.Value) > 1, "events are written in batches, not one by one");
-        Assert.Equal(0u, await infrastructure.MessageCountAsync(AuditTopology.ErrorQueueName));
+        Assert.Equal(0u, await Infrastructure.MessageCountAsync(AuditTopology.ErrorQueueName));
     }
 
     [Fact]
@@ -120,18 +101,18 @@ public sealed class AuditEventBatchConsumerTests(AuditInfrastructure infrastruct
         var tooOld = good[0] with { EventId = Guid.NewGuid(), OccurredAt = new DateTimeOffset(1969, 12, 31, 0, 0, 0, TimeSpan.Zero) };
         var badAddress = good[0] with { EventId = Guid.NewGuid(), ClientIp = "10.1" };
 
-        await _publisher.PublishAsync([.. good[..10], notAnObject, badType, .. good[10..], tooOld, badAddress]);
+        await Publisher.PublishAsync([.. good[..10], notAnObject, badType, .. good[10..], tooOld, badAddress]);
 
         await WaitForRowsAsync(20);
-        await Eventually.TrueAsync(async () => await infrastructure.MessageCountAsync(AuditTopology.ErrorQueueName) == 4,
+        await Eventually.TrueAsync(async () => await Infrastructure.MessageCountAsync(AuditTopology.ErrorQueueName) == 4,
             TimeSpan.FromSeconds(20), "4 messages in the error queue");
-        var faults = await infrastructure.ErrorQueueFaultsAsync();
+        var faults = await Infrastructure.ErrorQueueFaultsAsync();
         Assert.Contains(faults, f => f.Contains(notAnObject.EventId.ToString(), StringComparison.Ordinal) && f.Contains("not a JSON object", StringComparison.Ordinal));
         Assert.Contains(faults, f => f.Contains(badType.EventId.ToString(), StringComparison.Ordinal));
         Assert.Contains(faults, f => f.Contains(tooOld.EventId.ToString(), StringComparison.Ordinal));
         Assert.Contains(faults, f => f.Contains(badAddress.EventId.ToString(), StringComparison.Ordinal));
-        Assert.Equal(20L, await _database.ScalarAsync<long>("SELECT count(*) FROM audit_logs"));
-        Assert.Equal(0u, await infrastructure.MessageCountAsync(AuditTopology.QueueName));
+        Assert.Equal(20L, await Database.ScalarAsync<long>("SELECT count(*) FROM audit_logs"));
+        Assert.Equal(0u, await Infrastructure.MessageCountAsync(AuditTopology.QueueName));
         var reasons = rejected.GetMeasurementSnapshot().Select(m => (string)m.Tags["reason"]!).Order().ToList();
         Assert.Equal(["invalid_client_ip", "invalid_details", "invalid_event_type", "invalid_occurred_at"], reasons);
     }
@@ -140,14 +121,14 @@ public sealed class AuditEventBatchConsumerTests(AuditInfrastructure infrastruct
     public async Task Consume_MessageThatIsNotAnAuditEvent_GoesToTheErrorQueueAndIsCounted()
     {
         using var unreadable = Collector("mdv.audit.messages.unreadable");
-        await using (var connection = await infrastructure.ConnectAsync())
+        await using (var connection = await Infrastructure.ConnectAsync())
         await using (var channel = await connection.CreateChannelAsync())
         {
             var properties = new BasicProperties { ContentType = "application/vnd.masstransit+json", Persistent = true };
             await channel.BasicPublishAsync(AuditTopology.MessageExchange, "", mandatory: false, properties, "{ this is not json"u8.ToArray());
         }
 
-        await Eventually.TrueAsync(async () => await infrastructure.MessageCountAsync(AuditTopology.ErrorQueueName) == 1,
+        await Eventually.TrueAsync(async () => await Infrastructure.MessageCountAsync(AuditTopology.ErrorQueueName) == 1,
             TimeSpan.FromSeconds(20), "the unreadable message in the error queue");
         await Eventually.TrueAsync(() => Task.FromResult(Sum(unreadable) == 1), TimeSpan.FromSeconds(5), "the unreadable message counted");
     }
@@ -158,17 +139,17 @@ public sealed class AuditEventBatchConsumerTests(AuditInfrastructure infrastruct
         // The gateway may declare exchange → queue directly, next to MassTransit's exchange → exchange → queue:
         // RabbitMQ still puts one copy of a message in a queue, however many paths lead there.
         using var duplicates = Collector("mdv.audit.events.duplicates");
-        await using var connection = await infrastructure.ConnectAsync();
+        await using var connection = await Infrastructure.ConnectAsync();
         await using var channel = await connection.CreateChannelAsync();
         await channel.QueueBindAsync(AuditTopology.QueueName, AuditTopology.MessageExchange, "");
         try
         {
-            await _publisher.PublishAsync(AuditEvents.Many(50));
+            await Publisher.PublishAsync(AuditEvents.Many(50));
             await WaitForRowsAsync(50);
             await Task.Delay(500);
 
             Assert.Equal(0, Sum(duplicates));
-            Assert.Equal(50L, await _database.ScalarAsync<long>("SELECT count(*) FROM audit_logs"));
+            Assert.Equal(50L, await Database.ScalarAsync<long>("SELECT count(*) FROM audit_logs"));
         }
         finally
         {
@@ -177,12 +158,12 @@ public sealed class AuditEventBatchConsumerTests(AuditInfrastructure infrastruct
     }
 
     private MetricCollector<long> Collector(string instrument)
-        => new(_consumer.Services.GetRequiredService<IMeterFactory>(), AuditMetrics.MeterName, instrument);
+        => new(Consumer.Services.GetRequiredService<IMeterFactory>(), AuditMetrics.MeterName, instrument);
 
     private static long Sum(MetricCollector<long> collector) => collector.GetMeasurementSnapshot().Sum(m => m.Value);
 
     private Task WaitForRowsAsync(long count, TimeSpan? timeout = null)
-        => Eventually.TrueAsync(async () => await _database.ScalarAsync<long>("SELECT count(*) FROM audit_logs") >= count,
+        => Eventually.TrueAsync(async () => await Database.ScalarAsync<long>("SELECT count(*) FROM audit_logs") >= count,
             timeout ?? TimeSpan.FromSeconds(20), $"{count} rows in audit_logs",
-            async () => $"{await _database.ScalarAsync<long>("SELECT count(*) FROM audit_logs")} rows");
+            async () => $"{await Database.ScalarAsync<long>("SELECT count(*) FROM audit_logs")} rows");
 }

@@ -9,43 +9,24 @@ namespace MdvGateway.AuditConsumer.Tests.Consumers;
 
 /// <summary>Messages carrying many events, on the real broker and database, beside the single-event ones.</summary>
 [Collection(AuditInfrastructureGroup.Name)]
-public sealed class AuditEventsRecordedConsumerTests(AuditInfrastructure infrastructure) : IAsyncLifetime
+public sealed class AuditEventsRecordedConsumerTests(AuditInfrastructure infrastructure) : ConsumerTestContext(infrastructure)
 {
-    private TestDatabase _database = null!;
-    private InProcessConsumer _consumer = null!;
-    private TestPublisher _publisher = null!;
-
-    public async Task InitializeAsync()
-    {
-        await infrastructure.PurgeAsync();
-        _database = await AuditInfrastructure.CreateDatabaseAsync();
-        _consumer = await InProcessConsumer.StartAsync(infrastructure.ConsumerArgs(_database.ConnectionString));
-        _publisher = await TestPublisher.StartAsync(infrastructure);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _publisher.DisposeAsync();
-        await _consumer.DisposeAsync();
-        await _database.DisposeAsync();
-    }
-
     [Fact]
     public async Task Consume_OneMessageOfManyEvents_StoresEachAsItsOwnRow_InOneWrite()
     {
-        using var batchSizes = new MetricCollector<int>(_consumer.Services.GetRequiredService<IMeterFactory>(), AuditMetrics.MeterName, "mdv.audit.batch.size");
+        using var batchSizes = new MetricCollector<int>(Consumer.Services.GetRequiredService<IMeterFactory>(), AuditMetrics.MeterName, "mdv.audit.batch.size");
         var events = AuditEvents.Many(500).ToList();
 
-        await _publisher.PublishBatchAsync(events);
+        await Publisher.PublishBatchAsync(events);
         await WaitForRowsAsync(500);
 
-        Assert.Equal(500L, await _database.ScalarAsync<long>("SELECT count(DISTINCT event_id) FROM audit_logs"));
+        Assert.Equal(500L, await Database.ScalarAsync<long>("SELECT count(DISTINCT event_id) FROM audit_logs"));
         Assert.Equal(events.Sum(e => e.Details.GetProperty("count").GetInt64()),
-            await _database.ScalarAsync<decimal>("SELECT sum((details->>'count')::bigint) FROM audit_logs"));
+            await Database.ScalarAsync<decimal>("SELECT sum((details->>'count')::bigint) FROM audit_logs"));
         var sample = events[123];
-        Assert.Equal(sample.ClientIp, await _database.ScalarAsync<string>("SELECT abbrev(client_ip) FROM audit_logs WHERE event_id = @id", ("id", sample.EventId)));
+        Assert.Equal(sample.ClientIp, await Database.ScalarAsync<string>("SELECT abbrev(client_ip) FROM audit_logs WHERE event_id = @id", ("id", sample.EventId)));
         Assert.Equal([500], batchSizes.GetMeasurementSnapshot().Select(m => m.Value));
-        await Eventually.TrueAsync(async () => await infrastructure.MessageCountAsync(AuditTopology.QueueName) == 0,
+        await Eventually.TrueAsync(async () => await Infrastructure.MessageCountAsync(AuditTopology.QueueName) == 0,
             TimeSpan.FromSeconds(10), "the message acknowledged");
     }
 
@@ -57,18 +38,18 @@ public sealed class AuditEventsRecordedConsumerTests(AuditInfrastructure infrast
         var first = AuditEvents.Many(200).ToList();
         var later = AuditEvents.Many(50).ToList();
 
-        await _publisher.PublishBatchAsync(first);
+        await Publisher.PublishBatchAsync(first);
         await WaitForRowsAsync(200);
         // What a redelivery looks like to the consumer (the broker hands the same events over again), then a message
         // that repeats half of them next to new ones (a publish that timed out on the gateway and was spooled).
-        await _publisher.PublishBatchAsync(first);
-        await _publisher.PublishBatchAsync([.. first[100..], .. later]);
+        await Publisher.PublishBatchAsync(first);
+        await Publisher.PublishBatchAsync([.. first[100..], .. later]);
         await WaitForRowsAsync(250);
         await Eventually.TrueAsync(() => Task.FromResult(Sum(duplicates) == 300), TimeSpan.FromSeconds(10), "300 duplicates counted",
             () => Task.FromResult($"{Sum(duplicates)} duplicates"));
 
-        Assert.Equal(250L, await _database.ScalarAsync<long>("SELECT count(*) FROM audit_logs"));
-        Assert.Equal(250L, await _database.ScalarAsync<long>("SELECT count(DISTINCT event_id) FROM audit_logs"));
+        Assert.Equal(250L, await Database.ScalarAsync<long>("SELECT count(*) FROM audit_logs"));
+        Assert.Equal(250L, await Database.ScalarAsync<long>("SELECT count(DISTINCT event_id) FROM audit_logs"));
         Assert.Equal(250, Sum(stored));
     }
 
@@ -78,11 +59,11 @@ public sealed class AuditEventsRecordedConsumerTests(AuditInfrastructure infrast
         var singles = AuditEvents.Many(120).ToList();
         var batched = AuditEvents.Many(300).ToList();
 
-        await Task.WhenAll(_publisher.PublishAsync(singles), _publisher.PublishBatchAsync(batched[..150]), _publisher.PublishBatchAsync(batched[150..]));
+        await Task.WhenAll(Publisher.PublishAsync(singles), Publisher.PublishBatchAsync(batched[..150]), Publisher.PublishBatchAsync(batched[150..]));
         await WaitForRowsAsync(420);
 
-        Assert.Equal(420L, await _database.ScalarAsync<long>("SELECT count(DISTINCT event_id) FROM audit_logs"));
-        Assert.Equal(0u, await infrastructure.MessageCountAsync(AuditTopology.ErrorQueueName));
+        Assert.Equal(420L, await Database.ScalarAsync<long>("SELECT count(DISTINCT event_id) FROM audit_logs"));
+        Assert.Equal(0u, await Infrastructure.MessageCountAsync(AuditTopology.ErrorQueueName));
     }
 
     [Fact]
@@ -93,41 +74,41 @@ public sealed class AuditEventsRecordedConsumerTests(AuditInfrastructure infrast
         var badType = good[0] with { EventId = Guid.NewGuid(), EventType = "Rate Limit!" };
         var badAddress = good[0] with { EventId = Guid.NewGuid(), ClientIp = "10.1" };
 
-        await _publisher.PublishBatchAsync([.. good[..10], badType, .. good[10..], badAddress]);
+        await Publisher.PublishBatchAsync([.. good[..10], badType, .. good[10..], badAddress]);
 
         await WaitForRowsAsync(30);
-        await Eventually.TrueAsync(async () => await infrastructure.MessageCountAsync(AuditTopology.ErrorQueueName) == 1,
+        await Eventually.TrueAsync(async () => await Infrastructure.MessageCountAsync(AuditTopology.ErrorQueueName) == 1,
             TimeSpan.FromSeconds(20), "the message in the error queue");
-        var fault = Assert.Single(await infrastructure.ErrorQueueFaultsAsync());
+        var fault = Assert.Single(await Infrastructure.ErrorQueueFaultsAsync());
         Assert.Contains(badType.EventId.ToString(), fault, StringComparison.Ordinal);
         Assert.Contains(badAddress.EventId.ToString(), fault, StringComparison.Ordinal);
         Assert.DoesNotContain(good[3].EventId.ToString(), fault, StringComparison.Ordinal);
-        Assert.Equal(30L, await _database.ScalarAsync<long>("SELECT count(*) FROM audit_logs"));
-        Assert.Equal(0u, await infrastructure.MessageCountAsync(AuditTopology.QueueName));
+        Assert.Equal(30L, await Database.ScalarAsync<long>("SELECT count(*) FROM audit_logs"));
+        Assert.Equal(0u, await Infrastructure.MessageCountAsync(AuditTopology.QueueName));
         Assert.Equal(["invalid_client_ip", "invalid_event_type"], rejected.GetMeasurementSnapshot().Select(m => (string)m.Tags["reason"]!).Order());
     }
 
     [Fact]
     public async Task Consume_AMessageWithoutEvents_IsAcknowledgedAndStoresNothing()
     {
-        await _publisher.PublishBatchAsync([]);
+        await Publisher.PublishBatchAsync([]);
         var marker = AuditEvents.Many(1).ToList();
-        await _publisher.PublishBatchAsync(marker);
+        await Publisher.PublishBatchAsync(marker);
 
         await WaitForRowsAsync(1);
-        await Eventually.TrueAsync(async () => await infrastructure.MessageCountAsync(AuditTopology.QueueName) == 0,
+        await Eventually.TrueAsync(async () => await Infrastructure.MessageCountAsync(AuditTopology.QueueName) == 0,
             TimeSpan.FromSeconds(10), "both messages acknowledged");
-        Assert.Equal(1L, await _database.ScalarAsync<long>("SELECT count(*) FROM audit_logs"));
-        Assert.Equal(0u, await infrastructure.MessageCountAsync(AuditTopology.ErrorQueueName));
+        Assert.Equal(1L, await Database.ScalarAsync<long>("SELECT count(*) FROM audit_logs"));
+        Assert.Equal(0u, await Infrastructure.MessageCountAsync(AuditTopology.ErrorQueueName));
     }
 
     private MetricCollector<long> Collector(string instrument)
-        => new(_consumer.Services.GetRequiredService<IMeterFactory>(), AuditMetrics.MeterName, instrument);
+        => new(Consumer.Services.GetRequiredService<IMeterFactory>(), AuditMetrics.MeterName, instrument);
 
     private static long Sum(MetricCollector<long> collector) => collector.GetMeasurementSnapshot().Sum(m => m.Value);
 
     private Task WaitForRowsAsync(long count, TimeSpan? timeout = null)
-        => Eventually.TrueAsync(async () => await _database.ScalarAsync<long>("SELECT count(*) FROM audit_logs") >= count,
+        => Eventually.TrueAsync(async () => await Database.ScalarAsync<long>("SELECT count(*) FROM audit_logs") >= count,
             timeout ?? TimeSpan.FromSeconds(20), $"{count} rows in audit_logs",
-            async () => $"{await _database.ScalarAsync<long>("SELECT count(*) FROM audit_logs")} rows");
+            async () => $"{await Database.ScalarAsync<long>("SELECT count(*) FROM audit_logs")} rows");
 }

@@ -75,6 +75,41 @@ public sealed class ListenerLimitsTests(UpstreamFixture fixture) : IClassFixture
         Assert.DoesNotContain(fixture.Upstream.Requests, r => r.Path == "/open/large");
     }
 
+    [Fact]
+    public async Task RoutesOwnBodyLimit_IsEnforcedTheSameWay()
+    {
+        var config = Config().Route("tight", "/tight", "Disable").Set("ReverseProxy:Routes:tight:MaxRequestBodySize", "100");
+        await using var gateway = await GatewayProcess.StartAsync(config.Values);
+        using var client = TestClients.From("127.0.78.2", gateway.Address);
+
+        using var within = await client.PostAsync("/tight/within", new ByteArrayContent(new byte[100]));
+        using var over = await client.PostAsync("/tight/over", new ByteArrayContent(new byte[101]));
+        using var elsewhere = await client.PostAsync("/open/elsewhere", new ByteArrayContent(new byte[500]));
+
+        Assert.Equal(HttpStatusCode.OK, within.StatusCode);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, over.StatusCode);
+        Assert.Contains("\"limit\":100", await over.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, elsewhere.StatusCode);
+    }
+
+    [Fact]
+    public async Task BodyBelowTheMinimumDataRate_IsCut()
+    {
+        var config = Config()
+            .Set("Kestrel:Limits:MaxRequestBodySize", "100000")
+            .Set("Kestrel:Limits:MinRequestBodyDataRate:BytesPerSecond", "1000")
+            .Set("Kestrel:Limits:MinRequestBodyDataRate:GracePeriod", "00:00:02");
+        await using var gateway = await GatewayProcess.StartAsync(config.Values);
+        using var socket = await ConnectAsync(gateway.Address);
+
+        // 50,000 bytes announced, 10 bytes a second sent: far below 1,000 B/s once the 2 s grace period is over.
+        await socket.SendAsync(Encoding.ASCII.GetBytes("POST /open/slow-body HTTP/1.1\r\nHost: x\r\nContent-Length: 50000\r\n\r\n"));
+        var closedAfter = await TrickleUntilClosedAsync(socket, TimeSpan.FromSeconds(20));
+
+        Assert.True(closedAfter is not null, "a body at 10 B/s was still accepted after 20 s");
+        Assert.InRange(closedAfter!.Value, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(8));
+    }
+
     private static async Task<Socket> ConnectAsync(string address)
     {
         var uri = new Uri(address);
