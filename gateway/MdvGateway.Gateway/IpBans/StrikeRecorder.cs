@@ -45,6 +45,11 @@ internal sealed partial class StrikeRecorder : IAsyncDisposable
     private readonly ConcurrentDictionary<string, (int Count, string Policy)> _pending = new(StringComparer.Ordinal);
     private readonly Action<StrikeOperation, EarnedBan?, bool> _flushed;
     private readonly ITimer _flush;
+
+    /// <summary>Automatic bans logged one by one: at most this many per second; the rest as one count (event 4004).</summary>
+    internal const int BanLinesPerSecond = 20;
+
+    private readonly LogBudget _banLines;
     private int _pendingClients;
 
     public StrikeRecorder(IBanStore store, BanCache cache, GatewaySettingsMonitor settings, GatewayMetrics metrics, ILogger<StrikeRecorder> logger, IAuditSink audit, RedisDecisionBatcher batcher, RedisCircuitBreaker breaker, TimeProvider time)
@@ -59,6 +64,7 @@ internal sealed partial class StrikeRecorder : IAsyncDisposable
         _breaker = breaker;
         _time = time;
         _flushed = OnFlushed;
+        _banLines = new LogBudget(BanLinesPerSecond, TimeSpan.FromSeconds(1), time);
         _flush = time.CreateTimer(static state => ((StrikeRecorder)state!).Flush(), this, FlushInterval, FlushInterval);
     }
 
@@ -128,6 +134,11 @@ internal sealed partial class StrikeRecorder : IAsyncDisposable
     /// <summary>Sends every client's strikes counted since the last flush, one operation each.</summary>
     internal void Flush()
     {
+        if (_banLines.TakeSuppressed() is > 0 and var suppressed)
+        {
+            Log.BansNotLogged(_logger, suppressed);
+        }
+
         if (_pending.IsEmpty)
         {
             return;
@@ -211,7 +222,15 @@ internal sealed partial class StrikeRecorder : IAsyncDisposable
             _cache.Upsert(ban, settings.ClientIp.IPv6PrefixLength);
             _metrics.BanIssued(BanOrigins.Auto, earned.Level);
             _audit.Record(AuditEvents.BanIssued(ban));
-            Log.BanIssued(_logger, clientKey, earned.Level, earned.Duration, policy, earned.Strikes);
+            if (_banLines.TakeSuppressed() is > 0 and var suppressed)
+            {
+                Log.BansNotLogged(_logger, suppressed);
+            }
+
+            if (_banLines.TryTake())
+            {
+                Log.BanIssued(_logger, clientKey, earned.Level, earned.Duration, policy, earned.Strikes);
+            }
         }
         catch (Exception ex)
         {
@@ -224,6 +243,9 @@ internal sealed partial class StrikeRecorder : IAsyncDisposable
     {
         [LoggerMessage(EventId = 4001, Level = LogLevel.Warning, Message = "Banned {Client} at level {Level} for {Duration} after {Strikes} strikes on policy {Policy}")]
         public static partial void BanIssued(ILogger logger, string client, int level, TimeSpan duration, string policy, int strikes);
+
+        [LoggerMessage(EventId = 4004, Level = LogLevel.Warning, Message = "{Count} more automatic bans were issued in the last second and not logged one by one (each is in the audit trail and in mdv_gateway_bans_issued_total)")]
+        public static partial void BansNotLogged(ILogger logger, long count);
 
         [LoggerMessage(EventId = 4003, Level = LogLevel.Information, Message = "{Client} earned a level {Level} ban, but a longer ban already stands; kept the longer one")]
         public static partial void LongerBanKept(ILogger logger, string client, int level);

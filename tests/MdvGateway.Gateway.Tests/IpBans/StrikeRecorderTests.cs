@@ -10,6 +10,7 @@ using MdvGateway.Gateway.Tests.Admin;
 using MdvGateway.Gateway.Tests.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
 
 namespace MdvGateway.Gateway.Tests.IpBans;
@@ -29,6 +30,7 @@ public sealed class StrikeRecorderTests : IDisposable
     private readonly RecordingAuditSink _audit = new();
     private readonly MeterListener _listener = new();
     private readonly StrikeRecorder _recorder;
+    private readonly FakeLogger<StrikeRecorder> _log = new();
     private readonly FakeTimeProvider _time = new(Now);
     private readonly RedisConnection _connection = new(new GatewayRedisConfiguration("127.0.0.1:1,abortConnect=false", 250), NullLogger<RedisConnection>.Instance);
     private readonly EarnedBan _earned = new(1, TimeSpan.FromHours(1), 10, Now);
@@ -44,7 +46,7 @@ public sealed class StrikeRecorderTests : IDisposable
         var metrics = new GatewayMetrics(meterFactory);
         var breaker = new RedisCircuitBreaker(_time, () => settings.Current.Redis);
         var batcher = new RedisDecisionBatcher(_connection, settings, breaker, metrics, _time, new GatewayRedisConfiguration("unused", 250), NullLogger<RedisDecisionBatcher>.Instance);
-        _recorder = new StrikeRecorder(_store, _cache, settings, metrics, NullLogger<StrikeRecorder>.Instance, _audit, batcher, breaker, _time);
+        _recorder = new StrikeRecorder(_store, _cache, settings, metrics, _log, _audit, batcher, breaker, _time);
         _policy = settings.Current.RateLimits.Resolve("per-ip")!;
 
         _listener.InstrumentPublished = (instrument, listener) =>
@@ -79,6 +81,27 @@ public sealed class StrikeRecorderTests : IDisposable
         Assert.Equal(1, Interlocked.Read(ref _bansIssued));
         Assert.Equal(0, Interlocked.Read(ref _strikeErrors));
         Assert.Equal([AuditEventTypes.BanIssued], _audit.Events.Select(e => e.EventType));
+    }
+
+    [Fact]
+    public async Task AStormOfBans_LogsAtMost20Lines_ThenOneCount_WhileEveryBanIsAuditedAndCounted()
+    {
+        _store.Written = true;
+
+        for (var i = 0; i < 50; i++)
+        {
+            await _recorder.IssueAsync($"203.0.113.{i}", _policy.Name, _earned);
+        }
+
+        _time.Advance(TimeSpan.FromSeconds(1));
+        _recorder.Flush();
+
+        var lines = _log.Collector.GetSnapshot();
+        Assert.Equal(StrikeRecorder.BanLinesPerSecond, lines.Count(l => l.Id.Id == 4001));
+        var summary = Assert.Single(lines, l => l.Id.Id == 4004);
+        Assert.StartsWith("30 more automatic bans", summary.Message, StringComparison.Ordinal);
+        Assert.Equal(50, _audit.Events.Count(e => e.EventType == AuditEventTypes.BanIssued));
+        Assert.Equal(50, Interlocked.Read(ref _bansIssued));
     }
 
     [Fact]
