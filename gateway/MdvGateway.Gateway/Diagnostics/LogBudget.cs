@@ -37,7 +37,7 @@ internal sealed class LogBudget(int perInterval, TimeSpan interval, TimeProvider
 
     /// <summary>
     /// Once an interval with suppressed lines is over: how many there were (and a new interval starts); otherwise 0.
-    /// Call it periodically, and before <see cref="TryTake"/> would start a new interval.
+    /// Call it periodically: until it is called, an interval with suppressed lines does not end.
     /// </summary>
     public long TakeSuppressed()
     {

@@ -222,11 +222,7 @@ internal sealed partial class StrikeRecorder : IAsyncDisposable
             _cache.Upsert(ban, settings.ClientIp.IPv6PrefixLength);
             _metrics.BanIssued(BanOrigins.Auto, earned.Level);
             _audit.Record(AuditEvents.BanIssued(ban));
-            if (_banLines.TakeSuppressed() is > 0 and var suppressed)
-            {
-                Log.BansNotLogged(_logger, suppressed);
-            }
-
+            // The count of lines held back is written by the flush timer, within 50 ms of its second ending.
             if (_banLines.TryTake())
             {
                 Log.BanIssued(_logger, clientKey, earned.Level, earned.Duration, policy, earned.Strikes);

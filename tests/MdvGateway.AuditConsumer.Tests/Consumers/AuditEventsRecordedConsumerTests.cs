@@ -101,14 +101,4 @@ public sealed class AuditEventsRecordedConsumerTests(AuditInfrastructure infrast
         Assert.Equal(1L, await Database.ScalarAsync<long>("SELECT count(*) FROM audit_logs"));
         Assert.Equal(0u, await Infrastructure.MessageCountAsync(AuditTopology.ErrorQueueName));
     }
-
-    private MetricCollector<long> Collector(string instrument)
-        => new(Consumer.Services.GetRequiredService<IMeterFactory>(), AuditMetrics.MeterName, instrument);
-
-    private static long Sum(MetricCollector<long> collector) => collector.GetMeasurementSnapshot().Sum(m => m.Value);
-
-    private Task WaitForRowsAsync(long count, TimeSpan? timeout = null)
-        => Eventually.TrueAsync(async () => await Database.ScalarAsync<long>("SELECT count(*) FROM audit_logs") >= count,
-            timeout ?? TimeSpan.FromSeconds(20), $"{count} rows in audit_logs",
-            async () => $"{await Database.ScalarAsync<long>("SELECT count(*) FROM audit_logs")} rows");
 }

@@ -1,3 +1,8 @@
+using System.Diagnostics.Metrics;
+using MdvGateway.AuditConsumer.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+
 namespace MdvGateway.AuditConsumer.Tests.Infrastructure;
 
 /// <summary>
@@ -28,4 +33,16 @@ public abstract class ConsumerTestContext(AuditInfrastructure infrastructure) : 
         await Consumer.DisposeAsync();
         await Database.DisposeAsync();
     }
+
+    /// <summary>Collects one of the consumer's counters.</summary>
+    protected MetricCollector<long> Collector(string instrument)
+        => new(Consumer.Services.GetRequiredService<IMeterFactory>(), AuditMetrics.MeterName, instrument);
+
+    protected static long Sum(MetricCollector<long> collector) => collector.GetMeasurementSnapshot().Sum(m => m.Value);
+
+    /// <summary>Waits until <c>audit_logs</c> holds at least <paramref name="count"/> rows.</summary>
+    protected Task WaitForRowsAsync(long count, TimeSpan? timeout = null)
+        => Eventually.TrueAsync(async () => await Database.ScalarAsync<long>("SELECT count(*) FROM audit_logs") >= count,
+            timeout ?? TimeSpan.FromSeconds(20), $"{count} rows in audit_logs",
+            async () => $"{await Database.ScalarAsync<long>("SELECT count(*) FROM audit_logs")} rows");
 }
