@@ -38,7 +38,7 @@ public static class GatewayApplication
         builder.Services.AddGatewayRequestTimeouts(settings.RequestTimeouts);
         builder.Services
             .AddGatewaySettings(settings, proxy)
-            .AddGatewayDiagnostics()
+            .AddGatewayDiagnostics(settings.RequestLog)
             .AddAuditing(settings.Audit, builder.Environment.ContentRootPath)
             .AddGatewayRedis()
             .AddDistributedRateLimiting(builder.Configuration)
@@ -58,6 +58,7 @@ public static class GatewayApplication
         app.UseClientIdentity();
         app.UseIpBans();
         app.UseRequestTimeouts();
+        app.UseUnroutedRequestCounting();
         app.MapReverseProxy(proxy =>
         {
             proxy.UseMiddleware<RequestBodyLimitMiddleware>();

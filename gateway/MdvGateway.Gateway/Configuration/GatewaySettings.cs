@@ -35,6 +35,9 @@ internal sealed class GatewaySettings
     /// <summary>How long a request may take in all; read once at start.</summary>
     public RequestTimeoutsOptions RequestTimeouts { get; private init; } = new();
 
+    /// <summary>How refused and unrouted requests are logged; read once at start.</summary>
+    public Diagnostics.RequestLogOptions RequestLog { get; private init; } = new();
+
     /// <summary>The admin listener's settings; its URLs are read once at start, its keys on every reload.</summary>
     public AdminOptions Admin { get; }
 
@@ -88,6 +91,9 @@ internal sealed class GatewaySettings
         var timeouts = Bind<RequestTimeoutsOptions>(configuration, RequestTimeoutsOptions.SectionName, structural, badPaths);
         RequestTimeoutsOptionsValidator.Validate(timeouts, semantic);
 
+        var requestLog = Bind<Diagnostics.RequestLogOptions>(configuration, Diagnostics.RequestLogOptions.SectionName, structural, badPaths);
+        Diagnostics.RequestLogOptionsValidator.Validate(requestLog, semantic);
+
         ProxyConfigurationValidator.Validate(configuration, semantic);
 
         // Validators name the bad value where that helps; a secret that ends up in one (a password pasted into a host
@@ -103,7 +109,7 @@ internal sealed class GatewaySettings
             return null;
         }
 
-        return new GatewaySettings(redis, clientIp, RateLimitPolicySet.Create(rateLimiting), ipBans, admin, audit) { Listener = listener, RequestTimeouts = timeouts };
+        return new GatewaySettings(redis, clientIp, RateLimitPolicySet.Create(rateLimiting), ipBans, admin, audit) { Listener = listener, RequestTimeouts = timeouts, RequestLog = requestLog };
     }
 
     /// <summary>Route id → the <c>RateLimiterPolicy</c> it names.</summary>

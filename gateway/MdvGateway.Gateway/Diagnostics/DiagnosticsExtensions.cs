@@ -8,10 +8,16 @@ namespace MdvGateway.Gateway.Diagnostics;
 
 internal static class DiagnosticsExtensions
 {
-    public static IServiceCollection AddGatewayDiagnostics(this IServiceCollection services)
+    public static IServiceCollection AddGatewayDiagnostics(this IServiceCollection services, RequestLogOptions requestLog)
     {
         services.AddMetrics();
         services.TryAddSingleton<GatewayMetrics>();
+        services.TryAddSingleton(sp =>
+        {
+            var refusals = new RefusalLog(requestLog, sp.GetRequiredService<ILogger<RefusalLog>>(), sp.GetRequiredService<TimeProvider>());
+            sp.GetRequiredService<GatewayMetrics>().ObserveRefusalClients(() => refusals.TrackedClients);
+            return refusals;
+        });
         return services;
     }
 
@@ -43,12 +49,23 @@ internal static class DiagnosticsExtensions
         return builder;
     }
 
-    /// <summary>One structured line per request: client, route, status, limit decision.</summary>
+    /// <summary>
+    /// One structured line per admitted request: client, route, status, limit decision. A refused or unrouted request
+    /// is counted by <see cref="RefusalLog"/> instead and gets no line of its own (unless
+    /// <c>RequestLog:LogRefusedRequests</c>): its level is then Verbose, below any level the gateway is run at.
+    /// </summary>
     public static IApplicationBuilder UseGatewayRequestLogging(this IApplicationBuilder app)
         => app.UseSerilogRequestLogging(options =>
         {
             options.Logger = app.ApplicationServices.GetRequiredService<Serilog.ILogger>();
             options.MessageTemplate = "{RequestMethod} {RequestPath} responded {StatusCode} in {Elapsed:0.0} ms";
+            var refusals = app.ApplicationServices.GetRequiredService<RefusalLog>();
+            var keepRefused = refusals.LogRefusedRequests;
+            options.GetLevel = (context, _, exception) =>
+                exception is not null ? LogEventLevel.Error
+                : !keepRefused && RefusalLog.IsRefusal(context) ? LogEventLevel.Verbose
+                : context.Response.StatusCode >= 500 ? LogEventLevel.Error
+                : LogEventLevel.Information;
             options.EnrichDiagnosticContext = static (diagnostics, context) =>
             {
                 diagnostics.Set("ClientIp", context.GetClientIdentity().Address.ToString());
@@ -58,4 +75,24 @@ internal static class DiagnosticsExtensions
                 }
             };
         });
+
+    /// <summary>
+    /// Answers a request no route matched with 404, as the framework would, and counts it as a refusal (reason
+    /// <c>unrouted</c>): a path scanner's requests are summarised, not logged one by one.
+    /// </summary>
+    public static IApplicationBuilder UseUnroutedRequestCounting(this IApplicationBuilder app)
+    {
+        var refusals = app.ApplicationServices.GetRequiredService<RefusalLog>();
+        return app.Use((context, next) =>
+        {
+            if (context.GetEndpoint() is not null)
+            {
+                return next(context);
+            }
+
+            refusals.Record(context, context.GetClientIdentity().Key, RefusalReasons.Unrouted);
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            return Task.CompletedTask;
+        });
+    }
 }

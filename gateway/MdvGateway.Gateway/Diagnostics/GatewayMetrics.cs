@@ -31,6 +31,7 @@ internal sealed class GatewayMetrics
     private readonly Counter<long> _auditMessages;
     private Func<CircuitState> _circuitState = static () => CircuitState.Closed;
     private Func<int> _activeBans = static () => 0;
+    private Func<int> _refusalClients = static () => 0;
     private Func<long> _auditSpoolBytes = static () => 0;
     private Func<int> _auditQueueLength = static () => 0;
     private Func<bool>? _auditBrokerConnected;
@@ -63,6 +64,8 @@ internal sealed class GatewayMetrics
         _auditDropped = meter.CreateCounter<long>("mdv.gateway.audit.dropped", "{event}", "Audit events lost, by reason (spool_full, spool_write_failed, spool_unreadable, spool_closed).");
         _auditMessages = meter.CreateCounter<long>("mdv.gateway.audit.messages", "{message}",
             "Audit messages the broker confirmed, by message_type (AuditEventsRecorded carries up to Audit:MaxEventsPerMessage events, AuditEventRecorded one).");
+        meter.CreateObservableGauge("mdv.gateway.request_log.refusal_clients", () => _refusalClients(), "{client}",
+            "Clients whose refusals this node counts one by one in the current refusal-summary interval (at most RequestLog:RefusalTrackedClients; cleared at each summary).");
         meter.CreateObservableGauge("mdv.gateway.audit.spool.size", () => _auditSpoolBytes(), "By", "Bytes of audit events waiting in the disk spool.");
         meter.CreateObservableGauge("mdv.gateway.audit.queue.length", () => _auditQueueLength(), "{event}", "Audit events waiting in the in-memory queue.");
         meter.CreateObservableGauge("mdv.gateway.audit.broker.connected", ObserveBroker, "{state}",
@@ -153,6 +156,8 @@ internal sealed class GatewayMetrics
 
     /// <summary>Where the active-bans gauge reads from.</summary>
     public void ObserveActiveBans(Func<int> count) => _activeBans = count;
+
+    public void ObserveRefusalClients(Func<int> count) => _refusalClients = count;
 
     public void AuditQueued(int count) => _auditQueued.Add(count);
 

@@ -22,9 +22,10 @@ internal sealed class BanEnforcementMiddleware
     private readonly TimeProvider _time;
     private readonly GatewayMetrics _metrics;
     private readonly IDiagnosticContext _diagnostics;
+    private readonly RefusalLog _refusals;
     private readonly IAuditSink _audit;
 
-    public BanEnforcementMiddleware(RequestDelegate next, BanCache cache, GatewaySettingsMonitor settings, TimeProvider time, GatewayMetrics metrics, IDiagnosticContext diagnostics, IAuditSink audit)
+    public BanEnforcementMiddleware(RequestDelegate next, BanCache cache, GatewaySettingsMonitor settings, TimeProvider time, GatewayMetrics metrics, IDiagnosticContext diagnostics, IAuditSink audit, RefusalLog refusals)
     {
         _audit = audit;
         _next = next;
@@ -33,6 +34,7 @@ internal sealed class BanEnforcementMiddleware
         _time = time;
         _metrics = metrics;
         _diagnostics = diagnostics;
+        _refusals = refusals;
     }
 
     public Task InvokeAsync(HttpContext context)
@@ -48,6 +50,7 @@ internal sealed class BanEnforcementMiddleware
         _metrics.BanBlocked();
         _audit.BanBlocked(AuditEvents.Client(client), now);
         _diagnostics.Set("LimitDecision", "Banned");
+        _refusals.Record(context, client.Key, RefusalReasons.Banned);
         return WriteBannedAsync(context, ban, now, _settings.Current.IpBans.StatusCode);
     }
 

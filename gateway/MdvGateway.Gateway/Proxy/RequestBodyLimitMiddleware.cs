@@ -1,4 +1,6 @@
 using System.Globalization;
+using MdvGateway.Gateway.ClientIdentity;
+using MdvGateway.Gateway.Diagnostics;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace MdvGateway.Gateway.Proxy;
@@ -9,12 +11,13 @@ namespace MdvGateway.Gateway.Proxy;
 /// only when the body is read, after YARP had already opened the upstream request. A chunked body has no declared length;
 /// Kestrel still cuts it at the limit while it streams.
 /// </summary>
-internal sealed class RequestBodyLimitMiddleware(RequestDelegate next)
+internal sealed class RequestBodyLimitMiddleware(RequestDelegate next, RefusalLog refusals)
 {
     public Task InvokeAsync(HttpContext context)
     {
         if (context.Request.ContentLength is long length && LimitOf(context) is long limit && length > limit)
         {
+            refusals.Record(context, context.GetClientIdentity().Key, RefusalReasons.BodyTooLarge);
             return ProblemResponse.WriteAsync(
                 context,
                 StatusCodes.Status413PayloadTooLarge,

@@ -33,8 +33,9 @@ internal sealed class DistributedRateLimitingMiddleware
     private readonly StrikeRecorder _strikes;
     private readonly IAuditSink _audit;
     private readonly TimeProvider _time;
+    private readonly RefusalLog _refusals;
 
-    public DistributedRateLimitingMiddleware(RequestDelegate next, GatewaySettingsMonitor settings, RateLimitEvaluator evaluator, GatewayMetrics metrics, IDiagnosticContext diagnostics, StrikeRecorder strikes, IAuditSink audit, TimeProvider time)
+    public DistributedRateLimitingMiddleware(RequestDelegate next, GatewaySettingsMonitor settings, RateLimitEvaluator evaluator, GatewayMetrics metrics, IDiagnosticContext diagnostics, StrikeRecorder strikes, IAuditSink audit, TimeProvider time, RefusalLog refusals)
     {
         _next = next;
         _settings = settings;
@@ -44,6 +45,7 @@ internal sealed class DistributedRateLimitingMiddleware
         _strikes = strikes;
         _audit = audit;
         _time = time;
+        _refusals = refusals;
     }
 
     public async Task InvokeAsync(HttpContext context)
@@ -105,9 +107,11 @@ internal sealed class DistributedRateLimitingMiddleware
                     }
                 }
 
+                _refusals.Record(context, client.Key, RefusalReasons.RateLimited);
                 await RateLimitResponses.WriteRejectedAsync(context, decision);
                 return;
             case RateLimitVerdict.RejectedWithoutStore:
+                _refusals.Record(context, client.Key, RefusalReasons.StoreUnavailable);
                 await RateLimitResponses.WriteStoreUnavailableAsync(context, decision, _settings.Current.Redis.BreakDuration);
                 return;
             case RateLimitVerdict.Admitted or RateLimitVerdict.AllowedWithoutStore when policy.Mode == RateLimitMode.Enforce:

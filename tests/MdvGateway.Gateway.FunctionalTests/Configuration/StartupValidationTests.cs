@@ -23,6 +23,8 @@ public sealed class StartupValidationTests
         { "ReverseProxy:Routes:login:ClusterId", "ap", "ReverseProxy:Routes:login:ClusterId: 'ap' is not defined under ReverseProxy:Clusters (defined: app)" },
         { "Kestrel:Limits:KeepAliveTimeout", "fifteen", "Kestrel:Limits:KeepAliveTimeout: 'fifteen' is not a valid duration" },
         { "Kestrel:Limits:RequestHeadersTimeout", "00:00:00", "Kestrel:Limits:RequestHeadersTimeout: 00:00:00 must be between" },
+        { "RequestLog:RefusalSummaryInterval", "00:00:00", "RequestLog:RefusalSummaryInterval: 00:00:00 must be between" },
+        { "RequestLog:RefusalSummaryClients", "-1", "RequestLog:RefusalSummaryClients: -1 must be between 0 and 1000" },
         { "ReverseProxy:Clusters:app:Destinations:d1:Address", "127.0.0.1:9", "ReverseProxy:Clusters:app:Destinations:d1:Address: '127.0.0.1:9' is not an absolute http:// or https:// URL" },
     };
 

@@ -36,7 +36,8 @@ public sealed class LogEventIdTests
             ["MdvGateway.Gateway.IpBans"] = (4000, 4999),
             ["MdvGateway.Gateway.Admin"] = (5000, 5999),
             ["MdvGateway.Gateway.Auditing"] = (6000, 6999),
-            ["MdvGateway.Gateway.Proxy"] = (7000, 7999),
+            ["MdvGateway.Gateway.Proxy"] = (7000, 7099),
+            ["MdvGateway.Gateway.Diagnostics"] = (7100, 7199),
         };
 
         var misplaced = LogEvents("gateway")
