@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Net;
 using MdvGateway.Contracts;
 using MdvGateway.Gateway.RateLimiting;
 
@@ -14,10 +15,30 @@ namespace MdvGateway.Gateway.Auditing;
 /// and resets the count, so an increment lands either before the reset (in this flush) or after it (in the next one).
 /// A bucket found empty by a flush has been idle for a whole interval; the flush marks it dead and removes it, and a
 /// writer that finds its bucket dead starts a new one. Nothing is ever added to a bucket after it was reported.
+/// <para>
+/// Bounded: an address rotation must not grow the table with the number of addresses. Past <see cref="MaxClientBuckets"/>
+/// buckets, a client with no bucket yet is counted in its network's (IPv4 /24, IPv6 /48; details <c>aggregated:
+/// "network"</c>), and past a further <see cref="MaxNetworkBuckets"/> in the bucket of its whole address family
+/// (<c>0.0.0.0/0</c> or <c>::/0</c>, <c>aggregated: "all"</c>). Counts stay exact; no event ever loses its address.
+/// </para>
 /// </remarks>
-internal sealed class AuditAggregator
+internal sealed class AuditAggregator(int maxClientBuckets = AuditAggregator.DefaultMaxClientBuckets)
 {
+    /// <summary>Buckets of single clients kept per interval before new clients are counted by network.</summary>
+    internal const int DefaultMaxClientBuckets = 50_000;
+
+    /// <summary>The IPv4 prefix an overflowing client is counted under.</summary>
+    internal const int IPv4NetworkPrefix = 24;
+
+    /// <summary>The IPv6 prefix an overflowing client is counted under.</summary>
+    internal const int IPv6NetworkPrefix = 48;
+
     private readonly ConcurrentDictionary<AggregateKey, Bucket> _buckets = new();
+
+    internal int MaxClientBuckets { get; } = maxClientBuckets;
+
+    /// <summary>Network buckets kept beyond <see cref="MaxClientBuckets"/> before clients are counted per address family.</summary>
+    internal int MaxNetworkBuckets => Math.Max(16, MaxClientBuckets / 10);
 
     /// <summary>Buckets currently held (clients seen in this interval or the previous one).</summary>
     public int BucketCount => _buckets.Count;
@@ -64,6 +85,7 @@ internal sealed class AuditAggregator
 
     private void Add(AggregateKey key, DateTimeOffset at, int limit, TimeSpan window)
     {
+        key = Bounded(key);
         while (true)
         {
             var bucket = _buckets.GetOrAdd(key, static _ => new Bucket());
@@ -102,6 +124,52 @@ internal sealed class AuditAggregator
         }
     }
 
+    /// <summary>The key itself while the table has room; otherwise the same key for the client's network or family.</summary>
+    private AggregateKey Bounded(AggregateKey key)
+    {
+        if (key.Client is null || _buckets.Count < MaxClientBuckets || _buckets.ContainsKey(key))
+        {
+            return key;
+        }
+
+        if (!TryParseClient(key.Client, out var address))
+        {
+            return key;
+        }
+
+        var network = key with { Client = Network(address, address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? IPv4NetworkPrefix : IPv6NetworkPrefix), Scope = "network" };
+        if (_buckets.Count < MaxClientBuckets + MaxNetworkBuckets || _buckets.ContainsKey(network))
+        {
+            return network;
+        }
+
+        return key with { Client = Network(address, 0), Scope = "all" };
+    }
+
+    /// <summary>A client key: an address, or an IPv6 prefix such as <c>2001:db8::/64</c>.</summary>
+    private static bool TryParseClient(string client, out IPAddress address)
+    {
+        var slash = client.IndexOf('/', StringComparison.Ordinal);
+        return IPAddress.TryParse(slash < 0 ? client : client.AsSpan(0, slash), out address!);
+    }
+
+    private static string Network(IPAddress address, int prefix)
+    {
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+            prefix = Math.Min(prefix, IPv4NetworkPrefix);
+        }
+
+        var bytes = address.GetAddressBytes();
+        for (var bit = prefix; bit < bytes.Length * 8; bit++)
+        {
+            bytes[bit / 8] &= (byte)~(0x80 >> (bit % 8));
+        }
+
+        return new IPNetwork(new IPAddress(bytes), prefix).ToString();
+    }
+
     private static AuditEventRecorded ToEvent(AggregateKey key, long count, DateTimeOffset firstAt, DateTimeOffset lastAt, int limit, TimeSpan window, DateTimeOffset now, string actor)
     {
         var details = AuditDetails.Build(writer =>
@@ -119,11 +187,17 @@ internal sealed class AuditAggregator
             {
                 writer.WriteString("reason", key.Reason);
             }
+
+            if (key.Scope is not null)
+            {
+                writer.WriteString("aggregated", key.Scope);
+            }
         });
         return new AuditEventRecorded(Guid.CreateVersion7(now), now, key.EventType, key.Client, key.RouteId, key.Policy, actor, details);
     }
 
-    private readonly record struct AggregateKey(string EventType, string? Client, string? RouteId, string? Policy, string? LimitName, string? Reason);
+    // Scope: null for one client; "network" or "all" for the overflow buckets.
+    private readonly record struct AggregateKey(string EventType, string? Client, string? RouteId, string? Policy, string? LimitName, string? Reason, string? Scope = null);
 
     private sealed class Bucket
     {

@@ -25,6 +25,9 @@ internal sealed class AuditSink : IAuditSink
     public void AbuseRefused(string? client, string reason, DateTimeOffset at)
         => _aggregator.AddAbuseRefused(client, reason, at);
 
+    /// <summary>Aggregate buckets held now (bounded, see <see cref="AuditAggregator"/>).</summary>
+    public int AggregateBuckets => _aggregator.BucketCount;
+
     public void Record(AuditEventRecorded auditEvent) => _queue.Enqueue(auditEvent);
 
     /// <summary>Turns the counts since the last flush into events and queues them.</summary>

@@ -39,7 +39,12 @@ public static class AuditingServiceCollectionExtensions
             metrics.ObserveAudit(() => spool.Bytes, () => queue.Count);
             return queue;
         });
-        services.TryAddSingleton<AuditSink>();
+        services.TryAddSingleton(sp =>
+        {
+            var sink = new AuditSink(sp.GetRequiredService<AuditQueue>(), sp.GetRequiredService<TimeProvider>());
+            sp.GetRequiredService<GatewayMetrics>().ObserveAuditAggregates(() => sink.AggregateBuckets);
+            return sink;
+        });
         services.TryAddSingleton<IAuditSink>(sp => sp.GetRequiredService<AuditSink>());
         services.TryAddSingleton<IAuditTransport, MassTransitAuditTransport>();
         services.TryAddSingleton<AuditPublisher>();

@@ -32,6 +32,8 @@ internal sealed class GatewayMetrics
     private Func<CircuitState> _circuitState = static () => CircuitState.Closed;
     private Func<int> _activeBans = static () => 0;
     private Func<int> _refusalClients = static () => 0;
+    private Func<int> _auditAggregates = static () => 0;
+    private Func<int> _overLimit = static () => 0;
     private Func<long> _auditSpoolBytes = static () => 0;
     private Func<int> _auditQueueLength = static () => 0;
     private Func<bool>? _auditBrokerConnected;
@@ -64,8 +66,12 @@ internal sealed class GatewayMetrics
         _auditDropped = meter.CreateCounter<long>("mdv.gateway.audit.dropped", "{event}", "Audit events lost, by reason (spool_full, spool_write_failed, spool_unreadable, spool_closed).");
         _auditMessages = meter.CreateCounter<long>("mdv.gateway.audit.messages", "{message}",
             "Audit messages the broker confirmed, by message_type (AuditEventsRecorded carries up to Audit:MaxEventsPerMessage events, AuditEventRecorded one).");
+        meter.CreateObservableGauge("mdv.gateway.rate_limit.over_limit_partitions", () => _overLimit(), "{partition}",
+            "Partitions this node refuses locally until their window frees a permit (at most 100,000; expired entries are swept at most once a second when full).");
         meter.CreateObservableGauge("mdv.gateway.request_log.refusal_clients", () => _refusalClients(), "{client}",
             "Clients whose refusals this node counts one by one in the current refusal-summary interval (at most RequestLog:RefusalTrackedClients; cleared at each summary).");
+        meter.CreateObservableGauge("mdv.gateway.audit.aggregates", () => _auditAggregates(), "{bucket}",
+            "Audit aggregate buckets (client, or network past the bound) counting refusals for the next flush; bounded, see Audit in the README.");
         meter.CreateObservableGauge("mdv.gateway.audit.spool.size", () => _auditSpoolBytes(), "By", "Bytes of audit events waiting in the disk spool.");
         meter.CreateObservableGauge("mdv.gateway.audit.queue.length", () => _auditQueueLength(), "{event}", "Audit events waiting in the in-memory queue.");
         meter.CreateObservableGauge("mdv.gateway.audit.broker.connected", ObserveBroker, "{state}",
@@ -158,6 +164,10 @@ internal sealed class GatewayMetrics
     public void ObserveActiveBans(Func<int> count) => _activeBans = count;
 
     public void ObserveRefusalClients(Func<int> count) => _refusalClients = count;
+
+    public void ObserveAuditAggregates(Func<int> count) => _auditAggregates = count;
+
+    public void ObserveOverLimit(Func<int> count) => _overLimit = count;
 
     public void AuditQueued(int count) => _auditQueued.Add(count);
 

@@ -13,6 +13,14 @@ internal sealed class OverLimitCache
     /// <summary>Bounds memory under a flood from very many addresses; beyond it, lookups go to Redis as usual.</summary>
     internal const int MaxEntries = 100_000;
 
+    /// <summary>
+    /// A full cache is swept for expired entries at most this often: a sweep walks every entry, and a flood that keeps
+    /// the cache full of live ones must not make each refusal walk 100,000 entries.
+    /// </summary>
+    internal static readonly TimeSpan SweepEvery = TimeSpan.FromSeconds(1);
+
+    private long _lastSweepMs;
+
     private readonly ConcurrentDictionary<(string Policy, string Partition), (long Until, int Limit)> _blockedUntil = new();
     private readonly TimeProvider _time;
 
@@ -48,7 +56,13 @@ internal sealed class OverLimitCache
     {
         if (_blockedUntil.Count >= MaxEntries)
         {
-            Sweep();
+            var nowMs = _time.GetUtcNow().ToUnixTimeMilliseconds();
+            var last = Interlocked.Read(ref _lastSweepMs);
+            if (nowMs - last >= (long)SweepEvery.TotalMilliseconds && Interlocked.CompareExchange(ref _lastSweepMs, nowMs, last) == last)
+            {
+                Sweep();
+            }
+
             if (_blockedUntil.Count >= MaxEntries)
             {
                 return;

@@ -37,6 +37,7 @@ internal sealed partial class RateLimitEvaluator
         _settings.Changed += _ => _overLimit.Clear();
         _breaker.StateChanged += OnCircuitStateChanged;
         _metrics.ObserveCircuit(() => _breaker.State);
+        _metrics.ObserveOverLimit(() => _overLimit.Count);
     }
 
     /// <param name="policy">The policy of the route.</param>

@@ -159,4 +159,29 @@ public sealed class OverLimitCacheTests
         Assert.True(cache.TryGetRetryAfter("auth", "203.0.113.5", out _, out var limit));
         Assert.Equal(1, limit);
     }
+
+    [Fact]
+    public void AFullCache_IsSweptAtMostOncePerSweepInterval_ThenTakesNewEntriesAgain()
+    {
+        var cache = new OverLimitCache(_time);
+        for (var i = 0; i < OverLimitCache.MaxEntries; i++)
+        {
+            cache.Add("auth", $"p{i}", TimeSpan.FromMilliseconds(100));
+        }
+
+        // Full of live entries: the sweep finds nothing, and the new entry is not kept.
+        cache.Add("auth", "first-extra", TimeSpan.FromSeconds(10));
+        Assert.Equal(OverLimitCache.MaxEntries, cache.Count);
+
+        // Everything has expired, but a sweep ran less than SweepEvery ago: still full, no walk of the table.
+        _time.Advance(TimeSpan.FromMilliseconds(200));
+        cache.Add("auth", "second-extra", TimeSpan.FromSeconds(10));
+        Assert.Equal(OverLimitCache.MaxEntries, cache.Count);
+        Assert.False(cache.TryGetRetryAfter("auth", "second-extra", out _, out _));
+
+        _time.Advance(OverLimitCache.SweepEvery);
+        cache.Add("auth", "third-extra", TimeSpan.FromSeconds(10));
+        Assert.Equal(1, cache.Count);
+        Assert.True(cache.TryGetRetryAfter("auth", "third-extra", out _, out _));
+    }
 }
