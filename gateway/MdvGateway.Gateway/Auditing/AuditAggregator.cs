@@ -161,13 +161,7 @@ internal sealed class AuditAggregator(int maxClientBuckets = AuditAggregator.Def
             prefix = Math.Min(prefix, IPv4NetworkPrefix);
         }
 
-        var bytes = address.GetAddressBytes();
-        for (var bit = prefix; bit < bytes.Length * 8; bit++)
-        {
-            bytes[bit / 8] &= (byte)~(0x80 >> (bit % 8));
-        }
-
-        return new IPNetwork(new IPAddress(bytes), prefix).ToString();
+        return new IPNetwork(ClientIdentity.NetworkList.Mask(address, prefix), prefix).ToString();
     }
 
     private static AuditEventRecorded ToEvent(AggregateKey key, long count, DateTimeOffset firstAt, DateTimeOffset lastAt, int limit, TimeSpan window, DateTimeOffset now, string actor)
