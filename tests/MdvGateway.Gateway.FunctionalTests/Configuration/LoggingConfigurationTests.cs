@@ -18,7 +18,9 @@ public sealed class LoggingConfigurationTests(UpstreamFixture fixture) : IClassF
         var config = new GatewayConfig(fixture.Upstream.Address)
             .Route("login", "/auth", "auth")
             .Policy("auth", 1, "00:01:00")
-            .WithFileLog(path);
+            .WithFileLog(path)
+            // A refused request has no line of its own by default (it is in the refusal summary); this test wants both.
+            .Set("RequestLog:LogRefusedRequests", "true");
         var gateway = await GatewayServer.StartAsync(config.Values);
         try
         {
